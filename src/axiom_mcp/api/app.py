@@ -1,0 +1,25 @@
+"""The auth service (port 8090): the REST API now; the OAuth endpoints join it in ``create_auth_app``."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from axiom_mcp import __version__
+from axiom_mcp.api.errors import install_error_handlers
+from axiom_mcp.api.routes import build_api_router
+from axiom_mcp.context import AppContext
+
+
+def create_api_app(ctx: AppContext) -> FastAPI:
+    app = FastAPI(
+        title="Axiom API",
+        version=__version__,
+        description="Your items, clients and tags. Authenticate with `Authorization: Bearer <token>`.",
+        docs_url="/docs",
+        redoc_url=None,
+        openapi_url="/openapi.json",
+    )
+    app.state.ctx = ctx
+    install_error_handlers(app)
+    app.include_router(build_api_router())
+    return app

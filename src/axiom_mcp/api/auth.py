@@ -1,0 +1,38 @@
+"""Who is calling the API: a bearer access token whose audience is the API, and its scopes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from fastapi import Request
+
+from axiom_mcp.context import AppContext
+from axiom_mcp.data.tokens import TokenInfo
+from axiom_mcp.errors import AuthenticationFailed, PermissionDenied
+
+
+def bearer_token(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "bearer" or not value.strip():
+        return None
+    return value.strip()
+
+
+def require_scope(scope: str) -> Callable[[Request], Coroutine[Any, Any, TokenInfo]]:
+    """A FastAPI dependency: the caller's token, which must be live, for the API, and carry ``scope``."""
+
+    async def dependency(request: Request) -> TokenInfo:
+        ctx: AppContext = request.app.state.ctx
+        raw = bearer_token(request)
+        if raw is None:
+            raise AuthenticationFailed("A bearer token is required.")
+        info = await ctx.tokens.verify(raw)
+        if info is None or info.resource != ctx.settings.api_resource:
+            raise AuthenticationFailed("The token is invalid, expired, revoked or not for this API.")
+        if scope not in info.scopes:
+            raise PermissionDenied(f"The token lacks the {scope!r} scope.", scope=scope)
+        return info
+
+    return dependency

@@ -1,0 +1,163 @@
+"""REST routes at ``/api/v1``: the seed's user API (plus PATCH and DELETE), sign-up and login."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends, Query, Request, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from axiom_mcp.api.auth import require_scope
+from axiom_mcp.context import AppContext
+from axiom_mcp.data import records, users
+from axiom_mcp.data.schemas import (
+    MAX_PER_PAGE,
+    ClientCreate,
+    ClientOut,
+    ClientUpdate,
+    ItemCreate,
+    ItemOut,
+    ItemUpdate,
+    Page,
+    PageQuery,
+    ProfileOut,
+    TagCreate,
+    TagOut,
+    TagUpdate,
+)
+from axiom_mcp.data.tokens import FIRST_PARTY_CLIENT_ID, TokenInfo, issue_access_token
+from axiom_mcp.settings import DEFAULT_SCOPES
+
+
+
+def _ctx(request: Request) -> AppContext:
+    return request.app.state.ctx
+
+
+def page_query(
+    page: Annotated[int, Query(ge=1, le=1_000_000, description="1-based page number")] = 1,
+    perPage: Annotated[int, Query(ge=1, le=MAX_PER_PAGE, description="Records per page (at most 100)")] = 30,  # noqa: N803
+    q: Annotated[str, Query(max_length=200, description="Text to look for in names (and item content)")] = "",
+) -> PageQuery:
+    return PageQuery(page=page, perPage=perPage, q=q)
+
+
+class LoginIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    email: Annotated[str, Field(min_length=1, max_length=320)]
+    password: Annotated[str, Field(min_length=1, max_length=users.PASSWORD_MAX)]
+
+
+class LoginOut(BaseModel):
+    token: str
+    token_type: str = "Bearer"
+    expires_in: int
+    scope: str
+    record: ProfileOut
+
+
+def _kind_routes(
+    router: APIRouter,
+    kind: str,
+    out: type[BaseModel],
+    create_model: type[BaseModel],
+    update_model: type[BaseModel],
+    ops: dict[str, Callable[..., Awaitable[Any]]],
+) -> None:
+    """list, get, create, update and delete routes for one kind of record, each behind its scope."""
+    plural = f"{kind}s"
+    read = Depends(require_scope(f"{plural}:read"))
+    write = Depends(require_scope(f"{plural}:write"))
+
+    async def list_records(
+        request: Request, params: Annotated[PageQuery, Depends(page_query)], token: TokenInfo = read
+    ) -> Any:
+        async with _ctx(request).db.session() as session:
+            return await ops["list"](session, token.user_id, params)
+
+    async def get_record(request: Request, record_id: str, token: TokenInfo = read) -> Any:
+        async with _ctx(request).db.session() as session:
+            return await ops["get"](session, token.user_id, record_id)
+
+    async def create_record(request: Request, body: Any, token: TokenInfo = write) -> Any:
+        async with _ctx(request).db.session() as session:
+            return await ops["create"](session, token.user_id, body)
+
+    async def update_record(request: Request, record_id: str, body: Any, token: TokenInfo = write) -> Any:
+        async with _ctx(request).db.session() as session:
+            return await ops["update"](session, token.user_id, record_id, body)
+
+    async def delete_record(request: Request, record_id: str, token: TokenInfo = write) -> Response:
+        async with _ctx(request).db.session() as session:
+            await ops["delete"](session, token.user_id, record_id)
+        return Response(status_code=204)
+
+    # FastAPI reads body types from annotations; set them per kind without copying the functions.
+    create_record.__annotations__["body"] = Annotated[create_model, Body()]
+    update_record.__annotations__["body"] = Annotated[update_model, Body()]
+
+    path = f"/user/{plural}"
+    tags = [plural]
+    router.add_api_route(path, list_records, methods=["GET"], response_model=Page[out], tags=tags,  # type: ignore[valid-type]
+                         summary=f"List your {plural}, newest first")
+    router.add_api_route(f"{path}/{{record_id}}", get_record, methods=["GET"], response_model=out, tags=tags,
+                         summary=f"Get one of your {plural}")
+    router.add_api_route(path, create_record, methods=["POST"], response_model=out, status_code=201, tags=tags,
+                         summary=f"Create a {kind}")
+    router.add_api_route(f"{path}/{{record_id}}", update_record, methods=["PATCH"], response_model=out, tags=tags,
+                         summary=f"Change a {kind}")
+    router.add_api_route(f"{path}/{{record_id}}", delete_record, methods=["DELETE"], status_code=204, tags=tags,
+                         summary=f"Delete a {kind}")
+
+
+def build_api_router() -> APIRouter:
+    router = APIRouter(prefix="/api/v1")
+
+    @router.get("/user/profile", response_model=ProfileOut, tags=["profile"], summary="Your profile")
+    async def profile(request: Request, token: TokenInfo = Depends(require_scope("profile:read"))) -> Any:
+        async with _ctx(request).db.session() as session:
+            return await users.get_profile(session, token.user_id)
+
+    @router.post("/auth/signup", response_model=ProfileOut, status_code=201, tags=["accounts"],
+                 summary="Create an account")
+    async def signup(request: Request, body: users.SignUp) -> Any:
+        async with _ctx(request).db.session() as session:
+            return users.profile_out(await users.create_user(session, body))
+
+    @router.post("/auth/login", response_model=LoginOut, tags=["accounts"],
+                 summary="Log in with email and password; returns a bearer token for this API")
+    async def login(request: Request, body: LoginIn) -> Any:
+        ctx = _ctx(request)
+        async with ctx.db.session() as session:
+            user = await users.authenticate(session, body.email, body.password)
+            token, _ = await issue_access_token(
+                session,
+                user_id=user.id,
+                client_id=FIRST_PARTY_CLIENT_ID,
+                scopes=DEFAULT_SCOPES,
+                resource=ctx.settings.api_resource,
+                ttl=ctx.settings.access_token_ttl,
+            )
+            return LoginOut(
+                token=token,
+                expires_in=int(ctx.settings.access_token_ttl.total_seconds()),
+                scope=" ".join(DEFAULT_SCOPES),
+                record=users.profile_out(user),
+            )
+
+    _kind_routes(router, "item", ItemOut, ItemCreate, ItemUpdate, {
+        "list": records.list_items, "get": records.get_item, "create": records.create_item,
+        "update": records.update_item, "delete": records.delete_item,
+    })
+    _kind_routes(router, "client", ClientOut, ClientCreate, ClientUpdate, {
+        "list": records.list_clients, "get": records.get_client, "create": records.create_client,
+        "update": records.update_client, "delete": records.delete_client,
+    })
+    _kind_routes(router, "tag", TagOut, TagCreate, TagUpdate, {
+        "list": records.list_tags, "get": records.get_tag, "create": records.create_tag,
+        "update": records.update_tag, "delete": records.delete_tag,
+    })
+    return router
+
+

@@ -1,0 +1,124 @@
+"""The ``axiom`` command: serve, migrate, cleanup, user create|list|delete."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import logging
+import os
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from pydantic import ValidationError
+
+from axiom_mcp.context import AppContext
+from axiom_mcp.errors import AxiomError
+from axiom_mcp.settings import Settings
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="axiom", description="Axiom MCP: OAuth 2.1 + REST API + web app + MCP server")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the services (all three in one process by default)")
+    serve.add_argument("--only", choices=["auth", "web", "mcp"], help="run just one service")
+    serve.add_argument("--single-origin", action="store_true", help="serve everything on one port and URL")
+    serve.add_argument("--host", help="address to bind (default from AXIOM_HOST, 127.0.0.1)")
+
+    commands.add_parser("migrate", help="bring the database schema up to date")
+    commands.add_parser("cleanup", help="remove expired codes, tokens, sessions and unused registrations")
+
+    user = commands.add_parser("user", help="manage accounts").add_subparsers(dest="user_command", required=True)
+    create = user.add_parser("create", help="create an account")
+    create.add_argument("email")
+    create.add_argument("--name", default="")
+    create.add_argument(
+        "--password", help="the password (default: AXIOM_USER_PASSWORD, else asked for on the terminal)"
+    )
+    user.add_parser("list", help="list accounts")
+    delete = user.add_parser("delete", help="delete an account and all its data")
+    delete.add_argument("email")
+    return parser
+
+
+async def _with_context(settings: Settings, work: Callable[[AppContext], Awaitable[Any]]) -> Any:
+    from axiom_mcp.db.migrate import migrate
+
+    ctx = AppContext.from_settings(settings)
+    try:
+        await migrate(ctx.db.engine)
+        return await work(ctx)
+    finally:
+        await ctx.close()
+
+
+async def _cleanup(ctx: AppContext) -> None:
+    from axiom_mcp.data.cleanup import remove_expired
+
+    async with ctx.db.session() as session:
+        report = await remove_expired(session, ctx.settings)
+    for name, count in vars(report).items():
+        print(f"{name}: {count}")
+
+
+def _user_command(args: argparse.Namespace) -> Callable[[AppContext], Awaitable[None]]:
+    from axiom_mcp.data import users
+
+    async def create(ctx: AppContext) -> None:
+        password = args.password or os.environ.get("AXIOM_USER_PASSWORD") or getpass.getpass("Password: ")
+        data = users.SignUp(email=args.email, password=password, name=args.name)
+        async with ctx.db.session() as session:
+            user = await users.create_user(session, data)
+        print(f"created {user.email} ({user.id})")
+
+    async def list_all(ctx: AppContext) -> None:
+        async with ctx.db.session() as session:
+            for user in await users.list_users(session):
+                print(f"{user.id}  {user.email}  {user.name}")
+
+    async def delete(ctx: AppContext) -> None:
+        async with ctx.db.session() as session:
+            await users.delete_user(session, args.email)
+        print(f"deleted {args.email}")
+
+    return {"create": create, "list": list_all, "delete": delete}[args.user_command]
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    overrides: dict[str, Any] = {}
+    if getattr(args, "single_origin", False):
+        overrides["single_origin"] = True
+    if getattr(args, "host", None):
+        overrides["host"] = args.host
+    try:
+        settings = Settings(**overrides)
+    except ValidationError as exc:
+        print(f"axiom: bad settings: {exc}", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    try:
+        if args.command == "serve":
+            from axiom_mcp.server import serve
+
+            asyncio.run(serve(settings, only=args.only))
+        elif args.command == "migrate":
+            asyncio.run(_with_context(settings, lambda ctx: asyncio.sleep(0)))
+            print("database is up to date")
+        elif args.command == "cleanup":
+            asyncio.run(_with_context(settings, _cleanup))
+        elif args.command == "user":
+            asyncio.run(_with_context(settings, _user_command(args)))
+    except (AxiomError, ValidationError) as exc:
+        print(f"axiom: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,66 @@
+"""Removing what has expired: codes, pending requests, tokens, web sessions, unused registrations."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import and_, delete, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from axiom_mcp.db.tables import (
+    OAuthAccessToken,
+    OAuthAuthorizationCode,
+    OAuthAuthorizationRequest,
+    OAuthClient,
+    OAuthConsent,
+    OAuthRefreshToken,
+    WebSession,
+)
+from axiom_mcp.ids import utcnow
+from axiom_mcp.settings import Settings
+
+
+@dataclass
+class CleanupReport:
+    authorization_requests: int = 0
+    authorization_codes: int = 0
+    access_tokens: int = 0
+    refresh_tokens: int = 0
+    web_sessions: int = 0
+    unused_clients: int = 0
+
+    def total(self) -> int:
+        return sum(vars(self).values())
+
+
+async def remove_expired(session: AsyncSession, settings: Settings) -> CleanupReport:
+    """Delete every expired or dead row; idempotent and safe to run from several instances at once."""
+    now = utcnow()
+
+    async def purge(table: type, *conditions: object) -> int:
+        result = await session.execute(delete(table).where(*conditions))  # type: ignore[arg-type]
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+    report = CleanupReport()
+    report.authorization_requests = await purge(OAuthAuthorizationRequest, OAuthAuthorizationRequest.expires <= now)
+    report.authorization_codes = await purge(OAuthAuthorizationCode, OAuthAuthorizationCode.expires <= now)
+    report.access_tokens = await purge(
+        OAuthAccessToken, or_(OAuthAccessToken.expires <= now, OAuthAccessToken.revoked.is_(True))
+    )
+    report.refresh_tokens = await purge(
+        OAuthRefreshToken, or_(OAuthRefreshToken.expires <= now, OAuthRefreshToken.revoked.is_(True))
+    )
+    report.web_sessions = await purge(WebSession, WebSession.expires <= now)
+    # Claude and others register anew on every connect: reap registrations nobody ever used, or that
+    # went unused for the configured time and hold no consent.
+    stale = now - settings.unused_client_ttl
+    report.unused_clients = await purge(
+        OAuthClient,
+        OAuthClient.source == "dcr",
+        or_(
+            and_(OAuthClient.last_used.is_(None), OAuthClient.created <= stale),
+            OAuthClient.last_used <= stale,
+        ),
+        OAuthClient.client_id.not_in(select(OAuthConsent.client_id)),
+    )
+    return report

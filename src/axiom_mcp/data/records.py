@@ -1,0 +1,239 @@
+"""Items, clients and tags: list, get, create, update, delete, always scoped to one owner.
+
+A tag list in input (an item's ``tags``, a client's ``accessTags``) must name the owner's own tags;
+anything else is refused naming the field, so nobody can attach (or learn of) another user's tag.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Select, delete, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from axiom_mcp.db.tables import Client, Item, Tag
+from axiom_mcp.errors import NotFoundError, ValidationFailed
+from axiom_mcp.ids import utcnow
+from axiom_mcp.data.schemas import (
+    ClientCreate,
+    ClientExpand,
+    ClientOut,
+    ClientUpdate,
+    ItemCreate,
+    ItemExpand,
+    ItemOut,
+    ItemUpdate,
+    Page,
+    PageQuery,
+    TagCreate,
+    TagOut,
+    TagUpdate,
+)
+
+
+def _like(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def tag_out(tag: Tag) -> TagOut:
+    return TagOut(id=tag.id, user=tag.user_id, name=tag.name, created=tag.created, updated=tag.updated)
+
+
+def item_out(item: Item) -> ItemOut:
+    tags = [tag_out(t) for t in item.tags]
+    return ItemOut(
+        id=item.id,
+        user=item.user_id,
+        name=item.name,
+        content=item.content,
+        files=list(item.files or []),
+        tags=[t.id for t in tags],
+        expand=ItemExpand(tags=tags),
+        created=item.created,
+        updated=item.updated,
+    )
+
+
+def client_out(client: Client) -> ClientOut:
+    tags = [tag_out(t) for t in client.access_tags]
+    return ClientOut(
+        id=client.id,
+        user=client.user_id,
+        name=client.name,
+        accessTags=[t.id for t in tags],
+        expand=ClientExpand(accessTags=tags),
+        created=client.created,
+        updated=client.updated,
+    )
+
+
+async def _page(
+    session: AsyncSession, query: Select[Any], model: Any, user_id: str, params: PageQuery, *search: Any
+) -> tuple[Sequence[Any], int]:
+    """One page of ``query`` (newest first) and the owner's total matching rows."""
+    where = [model.user_id == user_id]
+    if params.q:
+        pattern = _like(params.q)
+        where.append(or_(*(column.ilike(pattern, escape="\\") for column in search)))
+    total = await session.scalar(select(func.count()).select_from(model).where(*where))
+    rows = await session.scalars(
+        query.where(*where)
+        .order_by(model.created.desc(), model.id.desc())
+        .limit(params.perPage)
+        .offset((params.page - 1) * params.perPage)
+    )
+    return rows.all(), int(total or 0)
+
+
+async def _owned_tags(session: AsyncSession, user_id: str, tag_ids: list[str], field: str) -> list[Tag]:
+    """The owner's tags with these ids, or ValidationFailed naming the ids that are not theirs."""
+    wanted = list(dict.fromkeys(tag_ids))
+    if not wanted:
+        return []
+    found = (await session.scalars(select(Tag).where(Tag.user_id == user_id, Tag.id.in_(wanted)))).all()
+    missing = sorted(set(wanted) - {t.id for t in found})
+    if missing:
+        raise ValidationFailed(f"unknown tag id(s): {', '.join(missing)}", field=field)
+    by_id = {t.id: t for t in found}
+    return [by_id[i] for i in wanted]
+
+
+async def _one(session: AsyncSession, query: Select[Any], kind: str, record_id: str) -> Any:
+    row = (await session.scalars(query)).one_or_none()
+    if row is None:
+        raise NotFoundError(f"{kind} {record_id!r} not found")
+    return row
+
+
+# --- tags -------------------------------------------------------------------------------------------
+
+
+async def list_tags(session: AsyncSession, user_id: str, params: PageQuery) -> Page[TagOut]:
+    rows, total = await _page(session, select(Tag), Tag, user_id, params, Tag.name)
+    return Page[TagOut].of([tag_out(t) for t in rows], page=params.page, per_page=params.perPage, total=total)
+
+
+async def _tag(session: AsyncSession, user_id: str, tag_id: str) -> Tag:
+    return await _one(session, select(Tag).where(Tag.id == tag_id, Tag.user_id == user_id), "tag", tag_id)
+
+
+async def get_tag(session: AsyncSession, user_id: str, tag_id: str) -> TagOut:
+    return tag_out(await _tag(session, user_id, tag_id))
+
+
+async def create_tag(session: AsyncSession, user_id: str, data: TagCreate) -> TagOut:
+    tag = Tag(user_id=user_id, name=data.name)
+    session.add(tag)
+    await session.flush()
+    return tag_out(tag)
+
+
+async def update_tag(session: AsyncSession, user_id: str, tag_id: str, data: TagUpdate) -> TagOut:
+    tag = await _tag(session, user_id, tag_id)
+    if data.name is not None:
+        tag.name = data.name
+    tag.updated = utcnow()
+    await session.flush()
+    return tag_out(tag)
+
+
+async def delete_tag(session: AsyncSession, user_id: str, tag_id: str) -> None:
+    await _delete(session, Tag, user_id, tag_id, "tag")
+
+
+async def _delete(session: AsyncSession, model: Any, user_id: str, record_id: str, kind: str) -> None:
+    result = await session.execute(delete(model).where(model.id == record_id, model.user_id == user_id))
+    if result.rowcount == 0:  # type: ignore[attr-defined]
+        raise NotFoundError(f"{kind} {record_id!r} not found")
+
+
+# --- items ------------------------------------------------------------------------------------------
+
+_ITEM = select(Item).options(selectinload(Item.tags))
+
+
+async def list_items(session: AsyncSession, user_id: str, params: PageQuery) -> Page[ItemOut]:
+    rows, total = await _page(session, _ITEM, Item, user_id, params, Item.name, Item.content)
+    return Page[ItemOut].of([item_out(i) for i in rows], page=params.page, per_page=params.perPage, total=total)
+
+
+async def _item(session: AsyncSession, user_id: str, item_id: str) -> Item:
+    return await _one(session, _ITEM.where(Item.id == item_id, Item.user_id == user_id), "item", item_id)
+
+
+async def get_item(session: AsyncSession, user_id: str, item_id: str) -> ItemOut:
+    return item_out(await _item(session, user_id, item_id))
+
+
+async def create_item(session: AsyncSession, user_id: str, data: ItemCreate) -> ItemOut:
+    tags = await _owned_tags(session, user_id, data.tags, "tags")
+    item = Item(user_id=user_id, name=data.name, content=data.content, files=list(data.files), tags=tags)
+    session.add(item)
+    await session.flush()
+    return item_out(item)
+
+
+async def update_item(session: AsyncSession, user_id: str, item_id: str, data: ItemUpdate) -> ItemOut:
+    item = await _item(session, user_id, item_id)
+    if data.tags is not None:
+        item.tags = await _owned_tags(session, user_id, data.tags, "tags")
+    if data.name is not None:
+        item.name = data.name
+    if data.content is not None:
+        item.content = data.content
+    if data.files is not None:
+        item.files = list(data.files)
+    item.updated = utcnow()
+    await session.flush()
+    return item_out(item)
+
+
+async def delete_item(session: AsyncSession, user_id: str, item_id: str) -> None:
+    await _delete(session, Item, user_id, item_id, "item")
+
+
+# --- clients ----------------------------------------------------------------------------------------
+
+_CLIENT = select(Client).options(selectinload(Client.access_tags))
+
+
+async def list_clients(session: AsyncSession, user_id: str, params: PageQuery) -> Page[ClientOut]:
+    rows, total = await _page(session, _CLIENT, Client, user_id, params, Client.name)
+    return Page[ClientOut].of(
+        [client_out(c) for c in rows], page=params.page, per_page=params.perPage, total=total
+    )
+
+
+async def _client(session: AsyncSession, user_id: str, client_id: str) -> Client:
+    query = _CLIENT.where(Client.id == client_id, Client.user_id == user_id)
+    return await _one(session, query, "client", client_id)
+
+
+async def get_client(session: AsyncSession, user_id: str, client_id: str) -> ClientOut:
+    return client_out(await _client(session, user_id, client_id))
+
+
+async def create_client(session: AsyncSession, user_id: str, data: ClientCreate) -> ClientOut:
+    tags = await _owned_tags(session, user_id, data.accessTags, "accessTags")
+    client = Client(user_id=user_id, name=data.name, access_tags=tags)
+    session.add(client)
+    await session.flush()
+    return client_out(client)
+
+
+async def update_client(session: AsyncSession, user_id: str, client_id: str, data: ClientUpdate) -> ClientOut:
+    client = await _client(session, user_id, client_id)
+    if data.accessTags is not None:
+        client.access_tags = await _owned_tags(session, user_id, data.accessTags, "accessTags")
+    if data.name is not None:
+        client.name = data.name
+    client.updated = utcnow()
+    await session.flush()
+    return client_out(client)
+
+
+async def delete_client(session: AsyncSession, user_id: str, client_id: str) -> None:
+    await _delete(session, Client, user_id, client_id, "client")

@@ -1,0 +1,105 @@
+"""Accounts: sign-up, login by email + password, profile, password change, removal."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from axiom_mcp.data.schemas import ProfileOut
+from axiom_mcp.db.tables import NAME_MAX, User
+from axiom_mcp.errors import AuthenticationFailed, ConflictError, NotFoundError, ValidationFailed
+from axiom_mcp.ids import utcnow
+from axiom_mcp.security.passwords import hash_password, needs_rehash, verify_password
+
+PASSWORD_MIN = 8
+PASSWORD_MAX = 1024
+BAD_LOGIN = "Wrong email or password."
+"""One message for an unknown email and a wrong password, so neither reveals which accounts exist."""
+
+Password = Annotated[str, StringConstraints(min_length=PASSWORD_MIN, max_length=PASSWORD_MAX)]
+
+
+class SignUp(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    email: Annotated[EmailStr, Field(max_length=320)]
+    password: Password
+    name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=NAME_MAX)] = ""
+
+
+def normalize_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def profile_out(user: User) -> ProfileOut:
+    return ProfileOut(
+        id=user.id,
+        email=user.email,
+        name=user.name,
+        avatar=user.avatar,
+        verified=user.verified,
+        created=user.created,
+        updated=user.updated,
+    )
+
+
+async def create_user(session: AsyncSession, data: SignUp) -> User:
+    email = normalize_email(str(data.email))
+    if await session.scalar(select(User.id).where(User.email == email)):
+        raise ConflictError("an account with this email already exists", field="email")
+    user = User(email=email, name=data.name, password_hash=hash_password(data.password))
+    session.add(user)
+    try:
+        await session.flush()
+    except IntegrityError as exc:  # a concurrent sign-up with the same email won the race
+        raise ConflictError("an account with this email already exists", field="email") from exc
+    return user
+
+
+async def authenticate(session: AsyncSession, email: str, password: str) -> User:
+    """The user whose email and password these are, or AuthenticationFailed(BAD_LOGIN)."""
+    user = await session.scalar(select(User).where(User.email == normalize_email(email)))
+    if not verify_password(user.password_hash if user else None, password[:PASSWORD_MAX]) or user is None:
+        raise AuthenticationFailed(BAD_LOGIN)
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    return user
+
+
+async def get_user(session: AsyncSession, user_id: str) -> User:
+    user = await session.get(User, user_id)
+    if user is None:
+        raise NotFoundError("user not found")
+    return user
+
+
+async def get_user_by_email(session: AsyncSession, email: str) -> User | None:
+    return await session.scalar(select(User).where(User.email == normalize_email(email)))
+
+
+async def get_profile(session: AsyncSession, user_id: str) -> ProfileOut:
+    return profile_out(await get_user(session, user_id))
+
+
+async def change_password(session: AsyncSession, user_id: str, current: str, new: str) -> None:
+    user = await get_user(session, user_id)
+    if not verify_password(user.password_hash, current[:PASSWORD_MAX]):
+        raise ValidationFailed("the current password is wrong", field="current_password")
+    if not PASSWORD_MIN <= len(new) <= PASSWORD_MAX:
+        raise ValidationFailed(f"the new password needs {PASSWORD_MIN} to {PASSWORD_MAX} characters", field="password")
+    user.password_hash = hash_password(new)
+    user.updated = utcnow()
+
+
+async def list_users(session: AsyncSession) -> list[User]:
+    return list((await session.scalars(select(User).order_by(User.created))).all())
+
+
+async def delete_user(session: AsyncSession, email: str) -> None:
+    result = await session.execute(delete(User).where(User.email == normalize_email(email)))
+    if result.rowcount == 0:  # type: ignore[attr-defined]
+        raise NotFoundError(f"no user with email {email!r}")

@@ -1,0 +1,287 @@
+"""The schema: the user's data (the seed's collections) and the OAuth tables.
+
+Every timestamp is stored timezone-aware in UTC. Codes and tokens are stored only as SHA-256 hashes.
+Changing a table means a new Alembic revision under ``migrations/versions``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+from axiom_mcp.ids import ID_LENGTH, new_id, utcnow
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+NAME_MAX = 255
+CONTENT_MAX = 100_000
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every database (SQLite would hand back naive ones)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON, list[Any]: JSON}
+
+
+def _id_column() -> Mapped[str]:
+    return mapped_column(String(ID_LENGTH), primary_key=True, default=new_id)
+
+
+def _owner_column() -> Mapped[str]:
+    return mapped_column(String(ID_LENGTH), ForeignKey("users.id", ondelete="CASCADE"), index=True)
+
+
+class Timestamps:
+    created: Mapped[datetime] = mapped_column(default=utcnow)
+    updated: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class User(Timestamps, Base):
+    __tablename__ = "users"
+
+    id: Mapped[str] = _id_column()
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    """Stored lower-cased, so uniqueness is case-insensitive on every database."""
+    name: Mapped[str] = mapped_column(String(NAME_MAX), default="")
+    avatar: Mapped[str] = mapped_column(String(1024), default="")
+    password_hash: Mapped[str] = mapped_column(String(255))
+    verified: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+item_tags = Table(
+    "item_tags",
+    Base.metadata,
+    Column("item_id", String(ID_LENGTH), ForeignKey("items.id", ondelete="CASCADE"), primary_key=True),
+    Column("tag_id", String(ID_LENGTH), ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+client_access_tags = Table(
+    "client_access_tags",
+    Base.metadata,
+    Column("client_id", String(ID_LENGTH), ForeignKey("clients.id", ondelete="CASCADE"), primary_key=True),
+    Column("tag_id", String(ID_LENGTH), ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+
+class Tag(Timestamps, Base):
+    __tablename__ = "tags"
+    __table_args__ = (Index("ix_tags_user_created", "user_id", "created"),)
+
+    id: Mapped[str] = _id_column()
+    user_id: Mapped[str] = _owner_column()
+    name: Mapped[str] = mapped_column(String(NAME_MAX))
+
+
+class Item(Timestamps, Base):
+    __tablename__ = "items"
+    __table_args__ = (Index("ix_items_user_created", "user_id", "created"),)
+
+    id: Mapped[str] = _id_column()
+    user_id: Mapped[str] = _owner_column()
+    name: Mapped[str] = mapped_column(String(NAME_MAX))
+    content: Mapped[str] = mapped_column(Text, default="")
+    files: Mapped[list[Any]] = mapped_column(default=list)
+    tags: Mapped[list[Tag]] = relationship(secondary=item_tags, lazy="raise", order_by=Tag.name)
+
+
+class Client(Timestamps, Base):
+    __tablename__ = "clients"
+    __table_args__ = (Index("ix_clients_user_created", "user_id", "created"),)
+
+    id: Mapped[str] = _id_column()
+    user_id: Mapped[str] = _owner_column()
+    name: Mapped[str] = mapped_column(String(NAME_MAX))
+    access_tags: Mapped[list[Tag]] = relationship(secondary=client_access_tags, lazy="raise", order_by=Tag.name)
+
+
+# --- OAuth ---------------------------------------------------------------------------------------
+
+
+class OAuthClient(Base):
+    """A registered client: by DCR (RFC 7591), from a Client ID Metadata Document, or first-party."""
+
+    __tablename__ = "_oauth_clients"
+
+    id: Mapped[str] = _id_column()
+    client_id: Mapped[str] = mapped_column(String(2048), unique=True)
+    client_secret_hash: Mapped[str | None] = mapped_column(String(64), default=None)
+    client_secret_expires_at: Mapped[datetime | None] = mapped_column(default=None)
+    client_name: Mapped[str] = mapped_column(String(NAME_MAX), default="")
+    redirect_uris: Mapped[list[Any]] = mapped_column(default=list)
+    grant_types: Mapped[list[Any]] = mapped_column(default=list)
+    response_types: Mapped[list[Any]] = mapped_column(default=list)
+    token_endpoint_auth_method: Mapped[str] = mapped_column(String(64), default="none")
+    scope: Mapped[str | None] = mapped_column(Text, default=None)
+    source: Mapped[str] = mapped_column(String(16), default="dcr")
+    """`dcr`, `cimd` or `first_party`."""
+    client_metadata: Mapped[dict[str, Any]] = mapped_column("metadata", default=dict)
+    """The rest of the registered metadata (client_uri, logo_uri, ...), as sent."""
+    registered_from: Mapped[str | None] = mapped_column(String(64), default=None)
+    metadata_fetched_at: Mapped[datetime | None] = mapped_column(default=None)
+    created: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used: Mapped[datetime | None] = mapped_column(default=None, index=True)
+
+
+class OAuthAuthorizationRequest(Base):
+    """A validated GET /oauth/authorize, waiting for the user's consent.
+
+    The consent page carries only the opaque request id (its hash is stored), never the raw
+    parameters, so nothing the browser sends later can change what was validated.
+    """
+
+    __tablename__ = "_oauth_authorization_requests"
+
+    id: Mapped[str] = _id_column()
+    request_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    client_id: Mapped[str] = mapped_column(String(2048))
+    redirect_uri: Mapped[str] = mapped_column(Text)
+    redirect_uri_provided: Mapped[bool] = mapped_column(Boolean, default=True)
+    scopes: Mapped[str] = mapped_column(Text, default="")
+    state: Mapped[str | None] = mapped_column(Text, default=None)
+    code_challenge: Mapped[str] = mapped_column(String(128))
+    resource: Mapped[str | None] = mapped_column(Text, default=None)
+    prompt: Mapped[str | None] = mapped_column(String(64), default=None)
+    created: Mapped[datetime] = mapped_column(default=utcnow)
+    expires: Mapped[datetime] = mapped_column(index=True)
+
+
+class OAuthAuthorizationCode(Base):
+    __tablename__ = "_oauth_authorization_codes"
+
+    id: Mapped[str] = _id_column()
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    grant_id: Mapped[str] = mapped_column(String(ID_LENGTH), index=True)
+    """Ties the code to every token issued from it, so a replay can revoke them all."""
+    client_id: Mapped[str] = mapped_column(String(2048))
+    user_id: Mapped[str] = _owner_column()
+    redirect_uri: Mapped[str] = mapped_column(Text)
+    redirect_uri_provided: Mapped[bool] = mapped_column(Boolean, default=True)
+    code_challenge: Mapped[str] = mapped_column(String(128))
+    code_challenge_method: Mapped[str] = mapped_column(String(8), default="S256")
+    scopes: Mapped[str] = mapped_column(Text, default="")
+    resource: Mapped[str | None] = mapped_column(Text, default=None)
+    used: Mapped[bool] = mapped_column(Boolean, default=False)
+    created: Mapped[datetime] = mapped_column(default=utcnow)
+    expires: Mapped[datetime] = mapped_column(index=True)
+
+
+class OAuthAccessToken(Base):
+    __tablename__ = "_oauth_access_tokens"
+
+    id: Mapped[str] = _id_column()
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    grant_id: Mapped[str] = mapped_column(String(ID_LENGTH), index=True)
+    client_id: Mapped[str] = mapped_column(String(2048), index=True)
+    user_id: Mapped[str] = _owner_column()
+    scopes: Mapped[str] = mapped_column(Text, default="")
+    resource: Mapped[str | None] = mapped_column(Text, default=None)
+    """The audience (RFC 8707)."""
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+    created: Mapped[datetime] = mapped_column(default=utcnow)
+    expires: Mapped[datetime] = mapped_column(index=True)
+    last_used: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class OAuthRefreshToken(Base):
+    """Refresh tokens, rotated on use; ``grant_id`` is the rotation chain."""
+
+    __tablename__ = "_oauth_refresh_tokens"
+
+    id: Mapped[str] = _id_column()
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    grant_id: Mapped[str] = mapped_column(String(ID_LENGTH), index=True)
+    parent_id: Mapped[str | None] = mapped_column(String(ID_LENGTH), default=None)
+    client_id: Mapped[str] = mapped_column(String(2048), index=True)
+    user_id: Mapped[str] = _owner_column()
+    scopes: Mapped[str] = mapped_column(Text, default="")
+    resource: Mapped[str | None] = mapped_column(Text, default=None)
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+    rotated_at: Mapped[datetime | None] = mapped_column(default=None)
+    """When this token was exchanged for its successor; it stays valid until the successor is used."""
+    successor_used: Mapped[bool] = mapped_column(Boolean, default=False)
+    created: Mapped[datetime] = mapped_column(default=utcnow)
+    expires: Mapped[datetime] = mapped_column(index=True)
+
+
+class OAuthConsent(Base):
+    """Which user allowed which client which scopes: the "connected apps"."""
+
+    __tablename__ = "_oauth_consents"
+    __table_args__ = (UniqueConstraint("user_id", "client_id", name="uq__oauth_consents_user_client"),)
+
+    id: Mapped[str] = _id_column()
+    user_id: Mapped[str] = _owner_column()
+    client_id: Mapped[str] = mapped_column(String(2048))
+    scopes: Mapped[str] = mapped_column(Text, default="")
+    created: Mapped[datetime] = mapped_column(default=utcnow)
+    updated: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    last_used: Mapped[datetime | None] = mapped_column(default=None)
+
+
+# --- Web sessions and throttling ------------------------------------------------------------------
+
+
+class WebSession(Base):
+    """A signed-in browser; the cookie holds the random session id, the table only its hash."""
+
+    __tablename__ = "_web_sessions"
+
+    id: Mapped[str] = _id_column()
+    session_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[str] = _owner_column()
+    csrf_secret: Mapped[str] = mapped_column(String(64))
+    created: Mapped[datetime] = mapped_column(default=utcnow)
+    expires: Mapped[datetime] = mapped_column(index=True)
+
+
+class LoginThrottle(Base):
+    """Failed login counts per account and per address, shared by every instance."""
+
+    __tablename__ = "_login_throttle"
+
+    key: Mapped[str] = mapped_column(String(400), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    window_start: Mapped[datetime] = mapped_column(default=utcnow)
+    locked_until: Mapped[datetime | None] = mapped_column(default=None)

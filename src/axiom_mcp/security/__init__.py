@@ -1,0 +1,1 @@
+"""Secrets, hashes and passwords."""

@@ -1,0 +1,150 @@
+"""One settings object, built once (by the CLI or a test) and passed down.
+
+Every field reads an ``AXIOM_`` variable; the seed's ``VITE_POCKETBASE_URL``, ``VITE_APP_URL``
+and ``PORT`` are accepted as aliases so an original deployment's environment keeps working.
+Public URLs always come from here, never from a request's Host header.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SCOPES: dict[str, str] = {
+    "profile:read": "See your profile (name and email)",
+    "items:read": "Read your items",
+    "items:write": "Create, change and delete your items",
+    "clients:read": "Read your clients",
+    "clients:write": "Create, change and delete your clients",
+    "tags:read": "Read your tags",
+    "tags:write": "Create, change and delete your tags",
+    "offline_access": "Stay connected when you are away (refresh tokens)",
+}
+"""Every scope the server knows, with the plain words the consent page shows."""
+
+DEFAULT_SCOPES: tuple[str, ...] = tuple(s for s in SCOPES if s != "offline_access")
+"""What a request that names no scope is granted: the read and write scopes."""
+
+
+def _alias(name: str, *extra: str) -> AliasChoices:
+    return AliasChoices(f"AXIOM_{name.upper()}", *extra)
+
+
+class Settings(BaseSettings):
+    """Configuration of the three services (auth + API, web, MCP)."""
+
+    model_config = SettingsConfigDict(env_prefix="AXIOM_", extra="ignore", populate_by_name=True)
+
+    environment: Literal["development", "test", "production"] = Field(
+        "development", description="`production` refuses unsafe defaults (a generated secret, http URLs)."
+    )
+    data_dir: Path = Field(Path("axiom-data"), description="Folder for the SQLite database and the local secret.")
+    database_url: str = Field(
+        "",
+        description="SQLAlchemy async URL; empty means SQLite at <data_dir>/axiom.db. "
+        "PostgreSQL: postgresql+asyncpg://user@host/db",
+    )
+    secret_key: str = Field("", description="Signs web sessions and CSRF tokens. Required outside development.")
+
+    host: str = Field("127.0.0.1", description="Address the servers bind to.")
+    auth_port: int = Field(8090, validation_alias=_alias("auth_port"))
+    web_port: int = Field(3000, validation_alias=_alias("web_port"))
+    mcp_port: int = Field(8091, validation_alias=_alias("mcp_port", "PORT"))
+
+    public_url: str = Field(
+        "",
+        description="Public URL of the auth + API service; it is the OAuth issuer. "
+        "In single-origin mode it is the one URL of everything.",
+        validation_alias=_alias("public_url", "VITE_POCKETBASE_URL"),
+    )
+    web_url: str = Field("", validation_alias=_alias("web_url", "VITE_APP_URL"))
+    mcp_url: str = Field("", description="Public URL of the MCP service (without /mcp).")
+    single_origin: bool = Field(False, description="Serve all three services on one port under public_url.")
+    single_origin_port: int = Field(8000, description="The port of single-origin mode.")
+
+    access_token_ttl: timedelta = Field(timedelta(days=90), description="The seed's 90 days.")
+    refresh_token_ttl: timedelta = Field(timedelta(days=180))
+    authorization_code_ttl: timedelta = Field(timedelta(minutes=10))
+    authorization_request_ttl: timedelta = Field(timedelta(minutes=30))
+    web_session_ttl: timedelta = Field(timedelta(days=14))
+    unused_client_ttl: timedelta = Field(
+        timedelta(days=7), description="Dynamically registered clients never used this long are reaped."
+    )
+    cleanup_interval: timedelta = Field(timedelta(minutes=10))
+    registration_rate_limit: int = Field(60, description="Registrations per address per minute.")
+    login_rate_limit: int = Field(10, description="Failed logins per account or per address per 15 minutes.")
+    token_cache_seconds: float = Field(
+        2.0, description="How long a verified access token is trusted without a database read."
+    )
+
+    cimd_allow_private_addresses: bool = Field(
+        False, description="Only for tests: let Client ID Metadata Documents come from loopback."
+    )
+    cimd_allow_http: bool = Field(False, description="Only for tests: accept http:// client_id URLs.")
+    cimd_max_bytes: int = 5120
+    cimd_timeout_seconds: float = 5.0
+    cimd_cache_seconds: float = 300.0
+
+    trusted_proxies: list[str] = Field(
+        default_factory=list, description="Addresses whose X-Forwarded-* headers are believed."
+    )
+    allowed_origins: list[str] = Field(
+        default_factory=list, description="Extra browser origins allowed to call the MCP endpoint."
+    )
+    log_level: str = "info"
+
+    @model_validator(mode="after")
+    def _fill_defaults(self) -> Settings:
+        if not self.database_url:
+            self.database_url = f"sqlite+aiosqlite:///{self.data_dir / 'axiom.db'}"
+        if self.single_origin:
+            base = (self.public_url or f"http://localhost:{self.single_origin_port}").rstrip("/")
+            self.public_url = base
+            self.web_url = self.web_url or base
+            self.mcp_url = self.mcp_url or base
+        self.public_url = (self.public_url or f"http://localhost:{self.auth_port}").rstrip("/")
+        self.web_url = (self.web_url or f"http://localhost:{self.web_port}").rstrip("/")
+        self.mcp_url = (self.mcp_url or f"http://localhost:{self.mcp_port}").rstrip("/")
+        if self.environment == "production":
+            if not self.secret_key:
+                raise ValueError("AXIOM_SECRET_KEY must be set in production")
+            if self.cimd_allow_private_addresses or self.cimd_allow_http:
+                raise ValueError("the CIMD test switches are refused in production")
+        return self
+
+    @property
+    def issuer(self) -> str:
+        """The OAuth issuer (RFC 8414 section 2): exactly the auth service's public URL."""
+        return self.public_url
+
+    @property
+    def mcp_resource(self) -> str:
+        """The MCP endpoint's canonical URI: the audience its tokens must carry (RFC 8707)."""
+        return f"{self.mcp_url}/mcp"
+
+    @property
+    def api_resource(self) -> str:
+        """The REST API's audience."""
+        return f"{self.public_url}/api/v1"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def resolved_secret(self) -> str:
+        """The configured secret, or (outside production) one generated once and kept in data_dir."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.data_dir / "secret.key"
+        if path.exists():
+            return path.read_text().strip()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        value = secrets.token_urlsafe(48)
+        path.write_text(value)
+        path.chmod(0o600)
+        return value
