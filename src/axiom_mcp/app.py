@@ -26,3 +26,10 @@ def create_mcp_app(ctx: AppContext) -> ASGIApp:
     from axiom_mcp.mcp_server.app import create_mcp_app as build
 
     return build(ctx)
+
+
+def create_single_origin_app(ctx: AppContext) -> ASGIApp:
+    """All three services under one port and one public URL (``--single-origin``), routed by path."""
+    from axiom_mcp.single_origin import SingleOriginApp
+
+    return SingleOriginApp(auth=create_auth_app(ctx), web=create_web_app(ctx), mcp=create_mcp_app(ctx))

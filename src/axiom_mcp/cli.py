@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
-import logging
 import os
 import sys
 from collections.abc import Awaitable, Callable
@@ -98,8 +97,9 @@ def main(argv: list[str] | None = None) -> int:
     except ValidationError as exc:
         print(f"axiom: bad settings: {exc}", file=sys.stderr)
         return 2
-    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    from axiom_mcp.observability import configure_logging
+
+    configure_logging(settings)
     try:
         if args.command == "serve":
             from axiom_mcp.server import serve

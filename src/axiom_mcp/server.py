@@ -1,7 +1,14 @@
 """Running the services: all three in one process (one event loop, one pool), or one of them.
 
 Each service gets its own uvicorn server; signals are handled here once so Ctrl-C or SIGTERM
-stops every server gracefully (uvicorn would otherwise let only the last one see the signal).
+stops every server gracefully (uvicorn would otherwise let only the last one see the signal):
+they stop accepting connections, finish the requests in flight (open SSE streams are told to end)
+for up to ``GRACEFUL_SECONDS``, run their apps' shutdown, and the database pool is closed. A second
+Ctrl-C stops at once.
+
+Every app is wrapped in ``observability.RequestLog`` (request ids, one JSON line per request,
+forwarded headers only from ``settings.trusted_proxies``); uvicorn's own access log is off because
+it would print query strings, which carry authorization codes and consent request ids.
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ from axiom_mcp.settings import Settings
 
 Service = Literal["auth", "web", "mcp"]
 log = logging.getLogger("axiom")
+GRACEFUL_SECONDS = 10
 
 
 class _Server(uvicorn.Server):
@@ -55,37 +63,60 @@ async def cleanup_periodically(ctx: AppContext) -> None:
         await asyncio.sleep(interval)
 
 
+def server_config(settings: Settings, name: str, app: ASGIApp, port: int) -> uvicorn.Config:
+    """The uvicorn configuration of one service: our request log outermost, no access log of its own."""
+    from axiom_mcp.observability import RequestLog
+
+    return uvicorn.Config(
+        RequestLog(app, service=name, trusted_proxies=settings.trusted_proxies),
+        host=settings.host,
+        port=port,
+        log_level=settings.log_level,
+        log_config=None,  # our handlers (observability.configure_logging), not uvicorn's
+        access_log=False,
+        proxy_headers=False,  # RequestLog applies them, from trusted proxies only
+        lifespan="on",
+        timeout_graceful_shutdown=GRACEFUL_SECONDS,
+        server_header=False,
+    )
+
+
+def _public_url(settings: Settings, name: str) -> str:
+    return {"auth": settings.public_url, "web": settings.web_url, "mcp": settings.mcp_url}.get(name, settings.public_url)
+
+
 async def serve(settings: Settings, only: Service | None = None) -> None:
     ctx = AppContext.from_settings(settings)
     await migrate(ctx.db.engine)
-    servers = [
-        _Server(
-            uvicorn.Config(
-                app,
-                host=settings.host,
-                port=port,
-                log_level=settings.log_level,
-                proxy_headers=bool(settings.trusted_proxies),
-                forwarded_allow_ips=settings.trusted_proxies or None,
-                timeout_graceful_shutdown=10,
-            )
-        )
-        for _name, app, port in build_apps(ctx, only)
-    ]
+    apps = build_apps(ctx, only)
+    servers = [_Server(server_config(settings, name, app, port)) for name, app, port in apps]
 
     loop = asyncio.get_running_loop()
 
-    def stop() -> None:
+    def stop(sig: signal.Signals) -> None:
+        log.info("received %s, shutting down", sig.name)
         for server in servers:
-            server.should_exit = True
+            # handle_exit (not should_exit alone): a second Ctrl-C forces the exit, and sse-starlette
+            # hooks it to end open SSE streams instead of waiting out the graceful timeout.
+            server.handle_exit(sig, None)
 
     for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop)
+        loop.add_signal_handler(sig, stop, sig)
+    for name, _app, port in apps:
+        log.info("serving %s on http://%s:%s, public URL %s", name, settings.host, port, _public_url(settings, name))
     sweeper = asyncio.create_task(cleanup_periodically(ctx))
     try:
         await asyncio.gather(*(server.serve() for server in servers))
+        if not all(server.started for server in servers):
+            raise SystemExit(3)  # a port was taken or an app failed to start; uvicorn logged why
     finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+        # One failed server must not leave the others running.
+        for server in servers:
+            server.should_exit = True
         sweeper.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await sweeper
         await ctx.close()
+        log.info("stopped")

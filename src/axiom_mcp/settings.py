@@ -7,13 +7,16 @@ Public URLs always come from here, never from a request's Host header.
 
 from __future__ import annotations
 
+import json
+import re
 import secrets
 from datetime import timedelta
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
-from pydantic import AliasChoices, Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AliasChoices, Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 SCOPES: dict[str, str] = {
     "profile:read": "See your profile (name and email)",
@@ -31,6 +34,21 @@ DEFAULT_SCOPES: tuple[str, ...] = tuple(s for s in SCOPES if s != "offline_acces
 """What a request that names no scope is granted: the read and write scopes."""
 
 
+SECRET_MIN_LENGTH = 32
+"""A configured secret shorter than this is refused outside development (it signs sessions and CSRF tokens)."""
+
+_SECONDS = re.compile(r"^\s*\d+(\.\d+)?\s*$")
+_DURATIONS = (
+    "access_token_ttl",
+    "refresh_token_ttl",
+    "authorization_code_ttl",
+    "authorization_request_ttl",
+    "web_session_ttl",
+    "unused_client_ttl",
+    "cleanup_interval",
+)
+
+
 def _alias(name: str, *extra: str) -> AliasChoices:
     return AliasChoices(f"AXIOM_{name.upper()}", *extra)
 
@@ -41,7 +59,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="AXIOM_", extra="ignore", populate_by_name=True)
 
     environment: Literal["development", "test", "production"] = Field(
-        "development", description="`production` refuses unsafe defaults (a generated secret, http URLs)."
+        "development",
+        description="Outside `development` a secret must be set; `production` also refuses http:// public "
+        "URLs and the CIMD test switches.",
     )
     data_dir: Path = Field(Path("axiom-data"), description="Folder for the SQLite database and the local secret.")
     database_url: str = Field(
@@ -49,7 +69,11 @@ class Settings(BaseSettings):
         description="SQLAlchemy async URL; empty means SQLite at <data_dir>/axiom.db. "
         "PostgreSQL: postgresql+asyncpg://user@host/db",
     )
-    secret_key: str = Field("", description="Signs web sessions and CSRF tokens. Required outside development.")
+    secret_key: str = Field(
+        "",
+        description="Signs web sessions and CSRF tokens. Required (at least 32 characters) outside "
+        "development; in development one is generated and kept in <data_dir>/secret.key.",
+    )
 
     host: str = Field("127.0.0.1", description="Address the servers bind to.")
     auth_port: int = Field(8090, validation_alias=_alias("auth_port"))
@@ -67,6 +91,7 @@ class Settings(BaseSettings):
     single_origin: bool = Field(False, description="Serve all three services on one port under public_url.")
     single_origin_port: int = Field(8000, description="The port of single-origin mode.")
 
+    # Durations read ISO 8601 (`P90D`, `PT15M`), `[D days, ]HH:MM:SS`, or a number of seconds (`3600`).
     access_token_ttl: timedelta = Field(timedelta(days=90), description="The seed's 90 days.")
     refresh_token_ttl: timedelta = Field(timedelta(days=180))
     authorization_code_ttl: timedelta = Field(timedelta(minutes=10))
@@ -90,13 +115,44 @@ class Settings(BaseSettings):
     cimd_timeout_seconds: float = 5.0
     cimd_cache_seconds: float = 300.0
 
-    trusted_proxies: list[str] = Field(
-        default_factory=list, description="Addresses whose X-Forwarded-* headers are believed."
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Addresses or networks (CIDR) whose X-Forwarded-For/-Proto and X-Request-ID headers "
+        "are believed; comma-separated or a JSON list. Empty: nobody's.",
     )
     allowed_origins: list[str] = Field(
         default_factory=list, description="Extra browser origins allowed to call the MCP endpoint."
     )
     log_level: str = "info"
+    log_format: Literal["json", "text"] = Field(
+        "json", description="json: one object per line with request ids (for log collectors); text: for people."
+    )
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split_list(cls, value: object) -> object:
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                return json.loads(text)
+            return [part.strip() for part in text.split(",") if part.strip()]
+        return value
+
+    @field_validator(*_DURATIONS, mode="before")
+    @classmethod
+    def _seconds(cls, value: Any) -> Any:
+        # pydantic reads ISO 8601 durations from strings but not a bare number of seconds, which is
+        # what people (and the seed's env files) tend to write.
+        if isinstance(value, str) and _SECONDS.match(value):
+            return timedelta(seconds=float(value))
+        return value
+
+    @field_validator(*_DURATIONS)
+    @classmethod
+    def _positive(cls, value: timedelta) -> timedelta:
+        if value <= timedelta(0):
+            raise ValueError("must be a positive duration")
+        return value
 
     @model_validator(mode="after")
     def _fill_defaults(self) -> Settings:
@@ -110,11 +166,18 @@ class Settings(BaseSettings):
         self.public_url = (self.public_url or f"http://localhost:{self.auth_port}").rstrip("/")
         self.web_url = (self.web_url or f"http://localhost:{self.web_port}").rstrip("/")
         self.mcp_url = (self.mcp_url or f"http://localhost:{self.mcp_port}").rstrip("/")
-        if self.environment == "production":
+        if self.environment != "development":
+            # A generated secret is fine on one developer's machine, never on a shared deployment.
             if not self.secret_key:
-                raise ValueError("AXIOM_SECRET_KEY must be set in production")
+                raise ValueError(f"AXIOM_SECRET_KEY must be set when AXIOM_ENVIRONMENT={self.environment}")
+            if len(self.secret_key) < SECRET_MIN_LENGTH:
+                raise ValueError(f"AXIOM_SECRET_KEY must have at least {SECRET_MIN_LENGTH} characters")
+        if self.environment == "production":
             if self.cimd_allow_private_addresses or self.cimd_allow_http:
                 raise ValueError("the CIMD test switches are refused in production")
+            for name in ("public_url", "web_url", "mcp_url"):
+                if urlsplit(getattr(self, name)).scheme != "https":
+                    raise ValueError(f"AXIOM_{name.upper()} must be an https:// URL in production")
         return self
 
     @property
@@ -137,9 +200,11 @@ class Settings(BaseSettings):
         return self.database_url.startswith("sqlite")
 
     def resolved_secret(self) -> str:
-        """The configured secret, or (outside production) one generated once and kept in data_dir."""
+        """The configured secret, or (in development) one generated once and kept in data_dir."""
         if self.secret_key:
             return self.secret_key
+        if self.environment != "development":  # unreachable through validation; kept as a guard
+            raise ValueError("AXIOM_SECRET_KEY must be set outside development")
         path = self.data_dir / "secret.key"
         if path.exists():
             return path.read_text().strip()
