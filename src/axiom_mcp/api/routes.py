@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from axiom_mcp.api.auth import require_scope
 from axiom_mcp.context import AppContext
-from axiom_mcp.data import records, users
+from axiom_mcp.data import records, throttle, users
 from axiom_mcp.data.schemas import (
     MAX_PER_PAGE,
     ClientCreate,
@@ -129,8 +129,10 @@ def build_api_router() -> APIRouter:
                  summary="Log in with email and password; returns a bearer token for this API")
     async def login(request: Request, body: LoginIn) -> Any:
         ctx = _ctx(request)
+        # Throttled per account and per address (RateLimited: 429 with Retry-After).
+        address = request.client.host if request.client else None
+        user = await throttle.authenticate(ctx.db, ctx.settings, body.email, body.password, address)
         async with ctx.db.session() as session:
-            user = await users.authenticate(session, body.email, body.password)
             token, _ = await issue_access_token(
                 session,
                 user_id=user.id,
