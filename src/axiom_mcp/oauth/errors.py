@@ -39,6 +39,7 @@ class OAuthError(Exception):
         status_code: int | None = None,
         headers: dict[str, str] | None = None,
         revoked: Iterable[Revoked] = (),
+        commit: bool = False,
     ) -> None:
         super().__init__(description or error or self.error)
         if error is not None:
@@ -49,6 +50,8 @@ class OAuthError(Exception):
         self.headers = dict(headers or {})
         self.revoked: tuple[Revoked, ...] = tuple(revoked)
         """Revocations done before the error was raised; they must be committed, not rolled back."""
+        self.commit = commit or bool(self.revoked)
+        """Whether the changes made before the error (a burned code, revocations) must be kept."""
 
     def to_dict(self) -> dict[str, str]:
         body = {"error": self.error}

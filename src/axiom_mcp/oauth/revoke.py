@@ -1,0 +1,52 @@
+"""Token revocation (RFC 7009).
+
+The client authenticates as at the token endpoint. Revoking a refresh token revokes its whole
+grant, access tokens included (RFC 7009 section 2.1 "SHOULD"); revoking an access token revokes
+that token. A token that is unknown, already dead or another client's gets the same 200 as a
+success (section 2.2), so the endpoint tells nobody whether a token exists.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from axiom_mcp.db.tables import OAuthAccessToken, OAuthRefreshToken
+from axiom_mcp.oauth.clients import ClientInfo
+from axiom_mcp.oauth.errors import InvalidRequest, Revoked
+from axiom_mcp.oauth.grants import revoke_grant
+from axiom_mcp.oauth.params import Params
+from axiom_mcp.oauth.token import MAX_CREDENTIAL_LENGTH
+from axiom_mcp.security.secrets import hash_secret
+
+
+async def _revoke_access(session: AsyncSession, client: ClientInfo, raw: str) -> list[Revoked]:
+    row = await session.scalar(select(OAuthAccessToken).where(OAuthAccessToken.token_hash == hash_secret(raw)))
+    if row is None or row.client_id != client.client_id:
+        return []
+    await session.execute(update(OAuthAccessToken).where(OAuthAccessToken.id == row.id).values(revoked=True))
+    return [Revoked(token=raw)]
+
+
+async def _revoke_refresh(session: AsyncSession, client: ClientInfo, raw: str) -> list[Revoked]:
+    row = await session.scalar(select(OAuthRefreshToken).where(OAuthRefreshToken.token_hash == hash_secret(raw)))
+    if row is None or row.client_id != client.client_id:
+        return []
+    return [await revoke_grant(session, row.grant_id)]
+
+
+async def revoke(session: AsyncSession, client: ClientInfo, params: Params) -> list[Revoked]:
+    """RFC 7009 section 2.1; ``token_type_hint`` only orders the lookups (an unknown hint is ignored)."""
+    raw = params.get("token")
+    if raw is None:
+        raise InvalidRequest("token is required.")
+    if len(raw) > MAX_CREDENTIAL_LENGTH:
+        return []
+    order = [_revoke_access, _revoke_refresh]
+    if params.get("token_type_hint") == "refresh_token":
+        order.reverse()
+    for attempt in order:
+        revoked = await attempt(session, client, raw)
+        if revoked:
+            return revoked
+    return []
