@@ -7,9 +7,11 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+MIGRATION_LOCK_KEY = 0x61786D69  # "axmi": a fixed PostgreSQL advisory lock id for schema upgrades
 
 
 def alembic_config() -> Config:
@@ -22,6 +24,10 @@ async def migrate(engine: AsyncEngine, revision: str = "head") -> None:
     """Upgrade the database behind ``engine`` to ``revision``."""
 
     def run(connection: Any) -> None:
+        if connection.dialect.name == "postgresql":
+            # Several instances may start at once against one database: the first migrates, the
+            # others wait here and then find nothing to do (the lock ends with the transaction).
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
         config = alembic_config()
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
