@@ -12,6 +12,13 @@ from axiom_mcp.data.tokens import TokenInfo
 from axiom_mcp.errors import AuthenticationFailed, PermissionDenied
 
 
+REALM = "Axiom API"
+
+
+class TokenMissing(AuthenticationFailed):
+    """No bearer token at all: RFC 6750 section 3.1 says to send no error code then."""
+
+
 def bearer_token(request: Request) -> str | None:
     header = request.headers.get("authorization", "")
     scheme, _, value = header.partition(" ")
@@ -27,7 +34,7 @@ def require_scope(scope: str) -> Callable[[Request], Coroutine[Any, Any, TokenIn
         ctx: AppContext = request.app.state.ctx
         raw = bearer_token(request)
         if raw is None:
-            raise AuthenticationFailed("A bearer token is required.")
+            raise TokenMissing("A bearer token is required.")
         info = await ctx.tokens.verify(raw)
         if info is None or info.resource != ctx.settings.api_resource:
             raise AuthenticationFailed("The token is invalid, expired, revoked or not for this API.")

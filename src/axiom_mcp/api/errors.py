@@ -12,7 +12,15 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from axiom_mcp.api.auth import REALM, TokenMissing
 from axiom_mcp.errors import AxiomError, PermissionDenied, RateLimited
+
+
+class UnsupportedMediaType(AxiomError):
+    """A request body that is not JSON."""
+
+    status_code = 415
+    code = "unsupported_media_type"
 
 
 def error_body(status: int, message: str, data: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -30,22 +38,37 @@ async def _axiom_error(_: Request, exc: Exception) -> JSONResponse:
     headers: dict[str, str] = {}
     if isinstance(exc, RateLimited):
         headers["Retry-After"] = str(exc.retry_after)
-    if exc.status_code == 401:
-        headers["WWW-Authenticate"] = 'Bearer error="invalid_token"'
+    # RFC 6750 section 3: no error code when no token came; invalid_token / insufficient_scope otherwise.
+    if isinstance(exc, TokenMissing):
+        headers["WWW-Authenticate"] = f'Bearer realm="{REALM}"'
+    elif exc.status_code == 401:
+        headers["WWW-Authenticate"] = f'Bearer realm="{REALM}", error="invalid_token"'
     if isinstance(exc, PermissionDenied):
-        headers["WWW-Authenticate"] = f'Bearer error="insufficient_scope", scope="{exc.scope or ""}"'
+        headers["WWW-Authenticate"] = f'Bearer realm="{REALM}", error="insufficient_scope", scope="{exc.scope or ""}"'
     return JSONResponse(error_body(exc.status_code, exc.message, data), exc.status_code, headers=headers)
+
+
+_NOT_AN_OBJECT = {"model_attributes_type", "model_type", "dict_type"}
+
+
+def _invalid(errors: Any) -> JSONResponse:
+    data: dict[str, Any] = {}
+    for err in errors:
+        loc = tuple(err.get("loc", ()))
+        field = "body" if err.get("type") == "json_invalid" else _field_name(loc)
+        message = err.get("msg", "invalid value")
+        if field == "body" and err.get("type") in _NOT_AN_OBJECT:
+            message = "The body must be a JSON object."
+        elif field == "body" and err.get("type") == "missing":
+            message = "A JSON body is required."
+        data.setdefault(field, {"code": err.get("type", "invalid"), "message": message})
+    fields = ", ".join(data) or "the request"
+    return JSONResponse(error_body(400, f"Invalid value for {fields}.", data), 400)
 
 
 async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    data: dict[str, Any] = {}
-    for err in exc.errors():
-        loc = tuple(err.get("loc", ()))
-        field = "body" if err.get("type") == "json_invalid" else _field_name(loc)
-        data.setdefault(field, {"code": err.get("type", "invalid"), "message": err.get("msg", "invalid value")})
-    fields = ", ".join(data) or "the request"
-    return JSONResponse(error_body(400, f"Invalid value for {fields}.", data), 400)
+    return _invalid(exc.errors())
 
 
 async def _http_error(_: Request, exc: Exception) -> JSONResponse:

@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from email.message import Message
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Query, Request, Response
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi.exceptions import RequestValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from axiom_mcp.api.auth import require_scope
+from axiom_mcp.api.errors import UnsupportedMediaType
 from axiom_mcp.context import AppContext
 from axiom_mcp.data import records, throttle, users
 from axiom_mcp.data.schemas import (
+    MAX_PAGE,
     MAX_PER_PAGE,
+    MAX_QUERY,
     ClientCreate,
     ClientOut,
     ClientUpdate,
@@ -25,6 +30,7 @@ from axiom_mcp.data.schemas import (
     TagCreate,
     TagOut,
     TagUpdate,
+    storable,
 )
 from axiom_mcp.data.tokens import FIRST_PARTY_CLIENT_ID, TokenInfo, issue_access_token
 from axiom_mcp.settings import DEFAULT_SCOPES
@@ -35,17 +41,43 @@ def _ctx(request: Request) -> AppContext:
     return request.app.state.ctx
 
 
+MAX_BODY_BYTES = 2 * 1024 * 1024
+"""Larger request bodies get a 413 before they are read (the biggest valid record is ~100 kB of text)."""
+
+
 def page_query(
-    page: Annotated[int, Query(ge=1, le=1_000_000, description="1-based page number")] = 1,
+    page: Annotated[int, Query(ge=1, le=MAX_PAGE, description="1-based page number")] = 1,
     perPage: Annotated[int, Query(ge=1, le=MAX_PER_PAGE, description="Records per page (at most 100)")] = 30,  # noqa: N803
-    q: Annotated[str, Query(max_length=200, description="Text to look for in names (and item content)")] = "",
+    q: Annotated[
+        str, Query(max_length=MAX_QUERY, description="Text to look for in names (and item content)")
+    ] = "",
 ) -> PageQuery:
-    return PageQuery(page=page, perPage=perPage, q=q)
+    try:
+        return PageQuery(page=page, perPage=perPage, q=q)
+    except ValidationError as exc:  # what the Query() checks above cannot say (a NUL in q, say)
+        raise RequestValidationError(
+            [{**err, "loc": ("query", *err["loc"])} for err in exc.errors(include_url=False)]
+        ) from exc
+
+
+def json_body(request: Request) -> None:
+    """Refuse a body that is not sent as JSON, with a message that says so (not "invalid dict")."""
+    header = request.headers.get("content-type")
+    if header is None:
+        return  # read as JSON: curl --data-binary and some clients send no type
+    message = Message()
+    message["content-type"] = header
+    subtype = message.get_content_subtype()
+    if message.get_content_maintype() != "application" or not (subtype == "json" or subtype.endswith("+json")):
+        raise UnsupportedMediaType(
+            f"Send the body as JSON with Content-Type: application/json (got {header[:100]!r}).",
+            field="body",
+        )
 
 
 class LoginIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    email: Annotated[str, Field(min_length=1, max_length=320)]
+    email: Annotated[str, Field(min_length=1, max_length=320), AfterValidator(storable)]
     password: Annotated[str, Field(min_length=1, max_length=users.PASSWORD_MAX)]
 
 
@@ -104,15 +136,15 @@ def _kind_routes(
     router.add_api_route(f"{path}/{{record_id}}", get_record, methods=["GET"], response_model=out, tags=tags,
                          summary=f"Get one of your {plural}")
     router.add_api_route(path, create_record, methods=["POST"], response_model=out, status_code=201, tags=tags,
-                         summary=f"Create a {kind}")
+                         summary=f"Create a {kind}", dependencies=[Depends(json_body)])
     router.add_api_route(f"{path}/{{record_id}}", update_record, methods=["PATCH"], response_model=out, tags=tags,
-                         summary=f"Change a {kind}")
+                         summary=f"Change a {kind}", dependencies=[Depends(json_body)])
     router.add_api_route(f"{path}/{{record_id}}", delete_record, methods=["DELETE"], status_code=204, tags=tags,
                          summary=f"Delete a {kind}")
 
 
 def build_api_router() -> APIRouter:
-    router = APIRouter(prefix="/api/v1")
+    router = APIRouter(prefix="/api/v1", max_body_size=MAX_BODY_BYTES, strict_content_type=False)
 
     @router.get("/user/profile", response_model=ProfileOut, tags=["profile"], summary="Your profile")
     async def profile(request: Request, token: TokenInfo = Depends(require_scope("profile:read"))) -> Any:
@@ -120,7 +152,7 @@ def build_api_router() -> APIRouter:
             return await users.get_profile(session, token.user_id)
 
     @router.post("/auth/signup", response_model=ProfileOut, status_code=201, tags=["accounts"],
-                 summary="Create an account")
+                 summary="Create an account", dependencies=[Depends(json_body)])
     async def signup(request: Request, body: users.SignUp) -> Any:
         async with _ctx(request).db.session() as session:
             return users.profile_out(await users.create_user(session, body))

@@ -30,6 +30,7 @@ from axiom_mcp.data.schemas import (
     TagCreate,
     TagOut,
     TagUpdate,
+    is_record_id,
 )
 
 
@@ -42,8 +43,13 @@ def tag_out(tag: Tag) -> TagOut:
     return TagOut(id=tag.id, user=tag.user_id, name=tag.name, created=tag.created, updated=tag.updated)
 
 
+def _sorted(tags: list[Tag]) -> list[TagOut]:
+    # The same order whether the record was just built from input or loaded (relationship order_by).
+    return [tag_out(t) for t in sorted(tags, key=lambda t: (t.name, t.id))]
+
+
 def item_out(item: Item) -> ItemOut:
-    tags = [tag_out(t) for t in item.tags]
+    tags = _sorted(item.tags)
     return ItemOut(
         id=item.id,
         user=item.user_id,
@@ -58,7 +64,7 @@ def item_out(item: Item) -> ItemOut:
 
 
 def client_out(client: Client) -> ClientOut:
-    tags = [tag_out(t) for t in client.access_tags]
+    tags = _sorted(client.access_tags)
     return ClientOut(
         id=client.id,
         user=client.user_id,
@@ -93,15 +99,19 @@ async def _owned_tags(session: AsyncSession, user_id: str, tag_ids: list[str], f
     wanted = list(dict.fromkeys(tag_ids))
     if not wanted:
         return []
-    found = (await session.scalars(select(Tag).where(Tag.user_id == user_id, Tag.id.in_(wanted)))).all()
+    candidates = [i for i in wanted if is_record_id(i)]
+    found = (await session.scalars(select(Tag).where(Tag.user_id == user_id, Tag.id.in_(candidates)))).all()
     missing = sorted(set(wanted) - {t.id for t in found})
     if missing:
-        raise ValidationFailed(f"unknown tag id(s): {', '.join(missing)}", field=field)
+        shown = ", ".join(repr(i[:40]) for i in missing[:10])
+        raise ValidationFailed(f"unknown tag id(s): {shown}", field=field)
     by_id = {t.id: t for t in found}
     return [by_id[i] for i in wanted]
 
 
 async def _one(session: AsyncSession, query: Select[Any], kind: str, record_id: str) -> Any:
+    if not is_record_id(record_id):  # cannot exist; and text like NUL must never reach PostgreSQL
+        raise NotFoundError(f"{kind} {record_id[:40]!r} not found")
     row = (await session.scalars(query)).one_or_none()
     if row is None:
         raise NotFoundError(f"{kind} {record_id!r} not found")
@@ -145,6 +155,8 @@ async def delete_tag(session: AsyncSession, user_id: str, tag_id: str) -> None:
 
 
 async def _delete(session: AsyncSession, model: Any, user_id: str, record_id: str, kind: str) -> None:
+    if not is_record_id(record_id):
+        raise NotFoundError(f"{kind} {record_id[:40]!r} not found")
     result = await session.execute(delete(model).where(model.id == record_id, model.user_id == user_id))
     if result.rowcount == 0:  # type: ignore[attr-defined]
         raise NotFoundError(f"{kind} {record_id!r} not found")

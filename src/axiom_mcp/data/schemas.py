@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import math
 from datetime import datetime
-from typing import Annotated, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_serializer
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_serializer,
+)
 
 from axiom_mcp.db.tables import CONTENT_MAX, NAME_MAX
 from axiom_mcp.ids import ID_LENGTH
@@ -14,9 +21,35 @@ from axiom_mcp.ids import ID_LENGTH
 MAX_PER_PAGE = 100
 MAX_TAGS = 100
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=NAME_MAX)]
-RecordId = Annotated[str, StringConstraints(min_length=1, max_length=ID_LENGTH, pattern=r"^[a-z0-9]+$")]
-FileName = Annotated[str, StringConstraints(min_length=1, max_length=1024)]
+ID_PATTERN = r"^[a-z0-9]+$"
+
+
+def storable(value: str) -> str:
+    """Refuse text no database keeps: NUL (PostgreSQL rejects it) and lone surrogates (not UTF-8)."""
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("must be valid Unicode text") from None
+    return value
+
+
+_STORABLE = AfterValidator(storable)
+Text = Annotated[str, _STORABLE]
+"""Any text that reaches the database goes through ``storable`` (after its length constraints)."""
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=NAME_MAX), _STORABLE]
+RecordId = Annotated[str, StringConstraints(min_length=1, max_length=ID_LENGTH, pattern=ID_PATTERN)]
+FileName = Annotated[str, StringConstraints(min_length=1, max_length=1024), _STORABLE]
+Content = Annotated[str, StringConstraints(max_length=CONTENT_MAX), _STORABLE]
+TagIds = Annotated[list[RecordId], Field(max_length=MAX_TAGS)]
+FileNames = Annotated[list[FileName], Field(max_length=50)]
+
+
+def is_record_id(value: str) -> bool:
+    """Whether ``value`` could be a record id at all (anything else cannot exist: a 404 without a query)."""
+    return 0 < len(value) <= ID_LENGTH and value.isascii() and value.isalnum() and value == value.lower()
 
 
 class Record(BaseModel):
@@ -91,41 +124,53 @@ class _Input(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class _Patch(_Input):
+    """A partial update: a field left out, or sent as ``null``, keeps its value.
+
+    (Null means "unchanged" rather than an error so that callers building the model from optional
+    arguments, like the MCP tools, need no special case.)
+    """
+
+
 class TagCreate(_Input):
     name: Name
 
 
-class TagUpdate(_Input):
+class TagUpdate(_Patch):
     name: Name | None = None
 
 
 class ItemCreate(_Input):
     name: Name
-    content: Annotated[str, Field(max_length=CONTENT_MAX)] = ""
-    tags: Annotated[list[RecordId], Field(max_length=MAX_TAGS)] = []
-    files: Annotated[list[FileName], Field(max_length=50)] = []
+    content: Content = ""
+    tags: TagIds = []
+    files: FileNames = []
 
 
-class ItemUpdate(_Input):
+class ItemUpdate(_Patch):
     name: Name | None = None
-    content: Annotated[str, Field(max_length=CONTENT_MAX)] | None = None
-    tags: Annotated[list[RecordId], Field(max_length=MAX_TAGS)] | None = None
-    files: Annotated[list[FileName], Field(max_length=50)] | None = None
+    content: Content | None = None
+    tags: TagIds | None = None
+    files: FileNames | None = None
 
 
 class ClientCreate(_Input):
     name: Name
-    accessTags: Annotated[list[RecordId], Field(max_length=MAX_TAGS)] = []  # noqa: N815
+    accessTags: TagIds = []  # noqa: N815
 
 
-class ClientUpdate(_Input):
+class ClientUpdate(_Patch):
     name: Name | None = None
-    accessTags: Annotated[list[RecordId], Field(max_length=MAX_TAGS)] | None = None  # noqa: N815
+    accessTags: TagIds | None = None  # noqa: N815
+
+
+MAX_PAGE = 1_000_000
+MAX_QUERY = 200
 
 
 class PageQuery(_Input):
     """The list parameters every surface takes; validated the same way everywhere."""
 
-    page: Annotated[int, Field(ge=1, le=1_000_000)] = 1
+    page: Annotated[int, Field(ge=1, le=MAX_PAGE)] = 1
     perPage: Annotated[int, Field(ge=1, le=MAX_PER_PAGE)] = 30  # noqa: N815
-    q: Annotated[str, Field(max_length=200)] = ""
+    q: Annotated[str, StringConstraints(max_length=MAX_QUERY), _STORABLE] = ""

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from axiom_mcp.data.schemas import ProfileOut
+from axiom_mcp.data.schemas import ProfileOut, storable
 from axiom_mcp.db.tables import NAME_MAX, User
 from axiom_mcp.errors import AuthenticationFailed, ConflictError, NotFoundError, ValidationFailed
 from axiom_mcp.ids import utcnow
@@ -28,11 +28,22 @@ class SignUp(BaseModel):
 
     email: Annotated[EmailStr, Field(max_length=320)]
     password: Password
-    name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=NAME_MAX)] = ""
+    name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=NAME_MAX), AfterValidator(storable)] = ""
 
 
 def normalize_email(email: str) -> str:
     return email.strip().lower()
+
+
+def _lookup_email(email: str) -> str | None:
+    """The normalised email to look up, or None when no account can have it (over-long, NUL, ...)."""
+    email = normalize_email(email)
+    if not email or len(email) > 320:
+        return None
+    try:
+        return storable(email)
+    except ValueError:
+        return None
 
 
 def profile_out(user: User) -> ProfileOut:
@@ -62,7 +73,9 @@ async def create_user(session: AsyncSession, data: SignUp) -> User:
 
 async def authenticate(session: AsyncSession, email: str, password: str) -> User:
     """The user whose email and password these are, or AuthenticationFailed(BAD_LOGIN)."""
-    user = await session.scalar(select(User).where(User.email == normalize_email(email)))
+    wanted = _lookup_email(email)
+    user = await session.scalar(select(User).where(User.email == wanted)) if wanted else None
+    # verify_password runs (against a dummy hash) even for an unknown email, so timing tells nothing.
     if not verify_password(user.password_hash if user else None, password[:PASSWORD_MAX]) or user is None:
         raise AuthenticationFailed(BAD_LOGIN)
     if needs_rehash(user.password_hash):
@@ -78,7 +91,8 @@ async def get_user(session: AsyncSession, user_id: str) -> User:
 
 
 async def get_user_by_email(session: AsyncSession, email: str) -> User | None:
-    return await session.scalar(select(User).where(User.email == normalize_email(email)))
+    wanted = _lookup_email(email)
+    return await session.scalar(select(User).where(User.email == wanted)) if wanted else None
 
 
 async def get_profile(session: AsyncSession, user_id: str) -> ProfileOut:
@@ -100,6 +114,7 @@ async def list_users(session: AsyncSession) -> list[User]:
 
 
 async def delete_user(session: AsyncSession, email: str) -> None:
-    result = await session.execute(delete(User).where(User.email == normalize_email(email)))
-    if result.rowcount == 0:  # type: ignore[attr-defined]
+    wanted = _lookup_email(email)
+    result = await session.execute(delete(User).where(User.email == wanted)) if wanted else None
+    if result is None or result.rowcount == 0:  # type: ignore[attr-defined]
         raise NotFoundError(f"no user with email {email!r}")
