@@ -1,0 +1,76 @@
+"""Signed-in browsers of the web app, in ``_web_sessions``.
+
+The cookie carries a random 256-bit session id; the table holds only its SHA-256, so a leaked table
+signs nobody in. Each session has its own CSRF secret, which never leaves the server (the pages
+carry a token derived from it).
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from axiom_mcp.db.tables import WebSession
+from axiom_mcp.ids import utcnow
+from axiom_mcp.security.secrets import hash_secret, new_secret
+
+SESSION_PREFIX = "axws_"
+MAX_COOKIE_LENGTH = 200
+
+
+@dataclass(frozen=True, slots=True)
+class SessionInfo:
+    session_id: str
+    """The row's id (not the cookie value)."""
+    user_id: str
+    csrf_secret: str
+    expires: datetime
+
+
+def _info(row: WebSession) -> SessionInfo:
+    return SessionInfo(session_id=row.id, user_id=row.user_id, csrf_secret=row.csrf_secret, expires=row.expires)
+
+
+async def create_session(session: AsyncSession, user_id: str, ttl: timedelta) -> tuple[str, SessionInfo]:
+    """A new session for ``user_id``: the raw cookie value (returned once) and what it holds."""
+    raw = new_secret(SESSION_PREFIX)
+    now = utcnow()
+    row = WebSession(
+        session_hash=hash_secret(raw),
+        user_id=user_id,
+        csrf_secret=secrets.token_hex(32),
+        created=now,
+        expires=now + ttl,
+    )
+    session.add(row)
+    await session.flush()
+    return raw, _info(row)
+
+
+async def find_session(session: AsyncSession, raw: str | None) -> SessionInfo | None:
+    """The live session whose cookie value is ``raw``, or None (unknown, expired or malformed)."""
+    if not raw or len(raw) > MAX_COOKIE_LENGTH or not raw.startswith(SESSION_PREFIX):
+        return None
+    row = await session.scalar(select(WebSession).where(WebSession.session_hash == hash_secret(raw)))
+    if row is None or row.expires <= utcnow():
+        return None
+    return _info(row)
+
+
+async def end_session(session: AsyncSession, raw: str | None) -> None:
+    """Sign this browser out (nothing happens for an unknown cookie)."""
+    if raw and len(raw) <= MAX_COOKIE_LENGTH:
+        await session.execute(delete(WebSession).where(WebSession.session_hash == hash_secret(raw)))
+
+
+async def end_other_sessions(session: AsyncSession, user_id: str, keep_session_id: str | None) -> int:
+    """Sign the user out everywhere else (after a password change); returns how many ended."""
+    query = delete(WebSession).where(WebSession.user_id == user_id)
+    if keep_session_id is not None:
+        query = query.where(WebSession.id != keep_session_id)
+    result = await session.execute(query)
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -1,0 +1,135 @@
+"""Login, sign-up, logout and password change (the seed's ``/auth`` page and more)."""
+
+from __future__ import annotations
+
+from pydantic import ValidationError
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from axiom_mcp.data import throttle, users, web_sessions
+from axiom_mcp.errors import AuthenticationFailed, ConflictError, RateLimited, ValidationFailed
+from axiom_mcp.web.forms import field_errors
+from axiom_mcp.web.redirects import landing, safe_return_to
+from axiom_mcp.web.visits import Visit, anyone, signed_in
+
+MAX_EMAIL = 320
+
+
+def _return_to(visit: Visit) -> str:
+    value = visit.form.get("return_to") if visit.request.method == "POST" else visit.request.query_params.get("return_to")
+    return safe_return_to(value) or ""
+
+
+async def _sign_in(visit: Visit, user_id: str, target: str) -> Response:
+    """A fresh session (never the one the browser came with: no session fixation) and the redirect."""
+    async with visit.ctx.db.session() as session:
+        await web_sessions.end_session(session, visit.raw_session)
+        raw, _ = await web_sessions.create_session(session, user_id, visit.ctx.settings.web_session_ttl)
+    response = visit.go(target)
+    visit.start_session(response, raw)
+    return response
+
+
+@anyone
+async def login(request: Request, visit: Visit) -> Response:
+    return_to = _return_to(visit)
+    if request.method == "GET":
+        if visit.user is not None:
+            return visit.go(landing(return_to, visit.url("/")))
+        return visit.render("login.html", title="Sign in", return_to=return_to, email="", error=None)
+
+    email = visit.form.get("email").strip()[:MAX_EMAIL]
+    password = visit.form.get("password")[: users.PASSWORD_MAX]
+
+    def again(error: str, status: int, headers: dict[str, str] | None = None) -> Response:
+        return visit.render("login.html", status=status, headers=headers, title="Sign in",
+                            return_to=return_to, email=email, error=error)
+
+    if not email or not password:
+        return again("Enter your email and password.", 400)
+    address = request.client.host if request.client else None
+    try:
+        user = await throttle.authenticate(visit.ctx.db, visit.ctx.settings, email, password, address)
+    except RateLimited as exc:
+        return again(exc.message, 429, {"Retry-After": str(exc.retry_after)})
+    except AuthenticationFailed:
+        return again(users.BAD_LOGIN, 401)
+    return await _sign_in(visit, user.id, landing(return_to, visit.url("/")))
+
+
+@anyone
+async def signup(request: Request, visit: Visit) -> Response:
+    return_to = _return_to(visit)
+    if request.method == "GET":
+        if visit.user is not None:
+            return visit.go(landing(return_to, visit.url("/")))
+        return visit.render("signup.html", title="Create your account", return_to=return_to,
+                            values={"name": "", "email": ""}, errors={})
+
+    values = {"name": visit.form.get("name"), "email": visit.form.get("email").strip()}
+    errors: dict[str, str] = {}
+    try:
+        data = users.SignUp(email=values["email"], password=visit.form.get("password"), name=values["name"])
+        async with visit.ctx.db.session() as session:
+            user = await users.create_user(session, data)
+    except ValidationError as exc:
+        errors = field_errors(exc)
+    except ConflictError:
+        errors = {"email": "An account with this email already exists. Sign in instead."}
+    if errors:
+        return visit.render("signup.html", status=400, title="Create your account", return_to=return_to,
+                            values=values, errors=errors)
+    return await _sign_in(visit, user.id, landing(return_to, visit.url("/", notice="welcome")))
+
+
+@signed_in
+async def logout(request: Request, visit: Visit) -> Response:
+    if request.method == "GET":
+        return visit.render("logout.html", title="Sign out", return_to=_return_to(visit))
+    async with visit.ctx.db.session() as session:
+        await web_sessions.end_session(session, visit.raw_session)
+    target = _return_to(visit)
+    response = visit.go(target) if target else visit.redirect("/auth", notice="signed_out")
+    visit.end_session(response)
+    return response
+
+
+@signed_in
+async def account(request: Request, visit: Visit) -> Response:
+    return visit.render("account.html", title="Your account", section="account", errors={})
+
+
+@signed_in
+async def change_password(request: Request, visit: Visit) -> Response:
+    if request.method == "GET":
+        return visit.redirect("/account")
+    current = visit.form.get("current_password")
+    new = visit.form.get("new_password")
+    errors: dict[str, str] = {}
+    if not current:
+        errors["current_password"] = "Enter your current password."
+    if new != visit.form.get("confirm_password"):
+        errors["confirm_password"] = "The two new passwords differ."
+    if not errors:
+        try:
+            async with visit.ctx.db.session() as session:
+                await users.change_password(session, visit.user_id, current, new)
+                assert visit.session is not None
+                await web_sessions.end_other_sessions(session, visit.user_id, visit.session.session_id)
+        except ValidationFailed as exc:
+            name = {"current_password": "current_password"}.get(exc.field or "", "new_password")
+            message = exc.message[:1].upper() + exc.message[1:]
+            errors[name] = message if message.endswith(".") else message + "."
+    if errors:
+        return visit.render("account.html", status=400, title="Your account", section="account", errors=errors)
+    return visit.redirect("/account", notice="password")
+
+
+routes = [
+    Route("/auth", login, methods=["GET", "POST"], name="login"),
+    Route("/auth/signup", signup, methods=["GET", "POST"], name="signup"),
+    Route("/auth/logout", logout, methods=["GET", "POST"], name="logout"),
+    Route("/account", account, methods=["GET"], name="account"),
+    Route("/account/password", change_password, methods=["GET", "POST"], name="change_password"),
+]

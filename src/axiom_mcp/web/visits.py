@@ -1,0 +1,193 @@
+"""Who is asking: the signed-in session (if any), the posted form, and rendering a page for them.
+
+Handlers are wrapped by ``signed_in`` (pages of an account: anonymous visitors go to the login page
+and come back) or ``anyone`` (login, sign-up). Both read a post's form and check its CSRF token
+before the handler runs, so no handler can forget to.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+
+from axiom_mcp.data import users, web_sessions
+from axiom_mcp.data.schemas import ProfileOut
+from axiom_mcp.data.web_sessions import SessionInfo
+from axiom_mcp.errors import NotFoundError
+from axiom_mcp.web import csrf
+from axiom_mcp.web.config import STYLESHEET, WebConfig, web_config
+from axiom_mcp.web.forms import Form, read_form
+from axiom_mcp.web.redirects import login_url
+
+NOTICES = {
+    "welcome": "Welcome to Axiom. Your account is ready.",
+    "signed_out": "You are signed out.",
+    "created": "Created.",
+    "saved": "Saved.",
+    "deleted": "Deleted.",
+    "revoked": "Disconnected. The app can no longer reach your data.",
+    "password": "Password changed. Other browsers were signed out.",
+}
+"""Messages a redirect may ask the next page to show (by key only: no text from the URL is shown)."""
+
+
+@dataclass
+class Visit:
+    config: WebConfig
+    request: Request
+    raw_session: str | None = None
+    session: SessionInfo | None = None
+    user: ProfileOut | None = None
+    form: Form = field(default_factory=Form)
+    _anonymous_token: str | None = None
+    _new_anonymous_token: bool = False
+
+    @property
+    def base(self) -> str:
+        """Where the web app is mounted (empty on its own port)."""
+        return str(self.request.scope.get("root_path", "")).rstrip("/")
+
+    @property
+    def ctx(self) -> Any:
+        return self.config.ctx
+
+    @property
+    def user_id(self) -> str:
+        assert self.user is not None
+        return self.user.id
+
+    def csrf_token(self) -> str:
+        if self.session is not None:
+            return csrf.session_token(self.session.csrf_secret)
+        if self._anonymous_token is None:
+            cookie = self.request.cookies.get(self.config.csrf_cookie)
+            if csrf.anonymous_token_is_valid(self.config.secret, cookie):
+                self._anonymous_token = cookie
+            else:
+                self._anonymous_token = csrf.new_anonymous_token(self.config.secret)
+                self._new_anonymous_token = True
+        return self._anonymous_token  # type: ignore[return-value]
+
+    def url(self, path: str, **query: str | int | None) -> str:
+        params = {k: v for k, v in query.items() if v not in (None, "")}
+        return f"{self.base}{path}" + (f"?{urlencode(params)}" if params else "")
+
+    def redirect(self, path: str, **query: str | int | None) -> RedirectResponse:
+        """303 See Other to a path of this app (never to a URL built from the request)."""
+        return RedirectResponse(self.url(path, **query), status_code=303)
+
+    def go(self, target: str) -> RedirectResponse:
+        """303 to ``target``, a full path of this site already checked by ``safe_return_to``."""
+        return RedirectResponse(target, status_code=303)
+
+    def render(self, template: str, *, status: int = 200, headers: dict[str, str] | None = None,
+               **context: Any) -> HTMLResponse:
+        notice = NOTICES.get(self.request.query_params.get("notice", ""))
+        values = {
+            "base": self.base,
+            "user": self.user,
+            "csrf_field": csrf.FIELD,
+            "csrf_token": self.csrf_token(),
+            "stylesheet": f"{self.base}/static/{STYLESHEET}?v={self.config.stylesheet_version}",
+            "notice": notice,
+            "path": self.request.url.path,
+            "section": "",
+            "title": "Axiom",
+        }
+        values.update(context)
+        html = self.config.templates.get_template(template).render(values)
+        return HTMLResponse(html, status_code=status, headers=headers)
+
+    def finish(self, response: Response) -> Response:
+        if self._new_anonymous_token and self._anonymous_token is not None:
+            response.set_cookie(
+                self.config.csrf_cookie,
+                self._anonymous_token,
+                path="/",
+                secure=self.config.secure,
+                httponly=True,
+                samesite="lax",
+            )
+        return response
+
+    def start_session(self, response: Response, raw: str) -> None:
+        response.set_cookie(
+            self.config.session_cookie,
+            raw,
+            max_age=int(self.ctx.settings.web_session_ttl.total_seconds()),
+            path="/",
+            secure=self.config.secure,
+            httponly=True,
+            samesite="lax",
+        )
+
+    def end_session(self, response: Response) -> None:
+        response.delete_cookie(
+            self.config.session_cookie, path="/", secure=self.config.secure, httponly=True, samesite="lax"
+        )
+
+
+async def load_visit(request: Request) -> Visit:
+    config = web_config(request)
+    visit = Visit(config=config, request=request)
+    raw = request.cookies.get(config.session_cookie)
+    if raw:
+        async with config.ctx.db.session() as session:
+            info = await web_sessions.find_session(session, raw)
+            if info is not None:
+                try:
+                    visit.user = await users.get_profile(session, info.user_id)
+                except NotFoundError:  # the account was removed since
+                    info = None
+        if info is not None:
+            visit.raw_session, visit.session = raw, info
+    return visit
+
+
+Handler = Callable[[Request, Visit], Awaitable[Response]]
+
+
+def signed_in(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+    """A page of an account: login first (and come back here); posts need the session's CSRF token."""
+
+    @functools.wraps(handler)
+    async def endpoint(request: Request) -> Response:
+        visit = await load_visit(request)
+        if visit.session is None:
+            here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            return RedirectResponse(login_url(visit.base, here), status_code=303)
+        if request.method == "POST":
+            csrf.check_origin(request, visit.config.origin)
+            visit.form = await read_form(request)
+            csrf.check_session_token(visit.form.get(csrf.FIELD) or None, visit.session.csrf_secret)
+        return visit.finish(await handler(request, visit))
+
+    return endpoint
+
+
+def anyone(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+    """A page for visitors who may not be signed in; posts need the anonymous (or session) token."""
+
+    @functools.wraps(handler)
+    async def endpoint(request: Request) -> Response:
+        visit = await load_visit(request)
+        if request.method == "POST":
+            csrf.check_origin(request, visit.config.origin)
+            visit.form = await read_form(request)
+            submitted = visit.form.get(csrf.FIELD) or None
+            try:  # a signed-in tab posting a form rendered for its session ...
+                if visit.session is None:
+                    raise csrf.CsrfFailed("not signed in")
+                csrf.check_session_token(submitted, visit.session.csrf_secret)
+            except csrf.CsrfFailed:  # ... or a form rendered before signing in
+                cookie = request.cookies.get(visit.config.csrf_cookie)
+                csrf.check_anonymous_token(submitted, cookie, visit.config.secret)
+        return visit.finish(await handler(request, visit))
+
+    return endpoint
