@@ -26,6 +26,12 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--single-origin", action="store_true", help="serve everything on one port and URL")
     serve.add_argument("--host", help="address to bind (default from AXIOM_HOST, 127.0.0.1)")
 
+    health = commands.add_parser(
+        "health", help="check that the services of this machine answer (for container and load-balancer probes)"
+    )
+    health.add_argument("--only", choices=["auth", "web", "mcp"], help="check just one service")
+    health.add_argument("--single-origin", action="store_true", help="check the single-origin port")
+
     commands.add_parser("migrate", help="bring the database schema up to date")
     commands.add_parser("cleanup", help="remove expired codes, tokens, sessions and unused registrations")
 
@@ -60,6 +66,35 @@ async def _cleanup(ctx: AppContext) -> None:
         report = await remove_expired(session, ctx.settings)
     for name, count in vars(report).items():
         print(f"{name}: {count}")
+
+
+HEALTH_PATHS = {"auth": "/.well-known/oauth-authorization-server", "web": "/auth", "mcp": "/health"}
+"""What ``axiom health`` asks each service: its cheapest page that a broken service would not serve."""
+
+
+def _health(settings: Settings, only: str | None) -> int:
+    """GET each local service; 0 when every one answers below 500 (the MCP /health checks the database)."""
+    import httpx
+
+    host = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host
+    if settings.single_origin:
+        checks = [("single-origin", settings.single_origin_port, "/health")]
+    else:
+        ports = {"auth": settings.auth_port, "web": settings.web_port, "mcp": settings.mcp_port}
+        checks = [(name, ports[name], path) for name, path in HEALTH_PATHS.items() if only in (None, name)]
+    failed = 0
+    for name, port, path in checks:
+        url = f"http://{host}:{port}{path}"
+        try:
+            status = httpx.get(url, timeout=5).status_code
+        except httpx.HTTPError as exc:
+            print(f"{name}: {url} unreachable ({type(exc).__name__})", file=sys.stderr)
+            failed += 1
+            continue
+        healthy = status < 500 if name == "web" else status == 200
+        print(f"{name}: {url} {status}{'' if healthy else ' (unhealthy)'}")
+        failed += not healthy
+    return 1 if failed else 0
 
 
 def _user_command(args: argparse.Namespace) -> Callable[[AppContext], Awaitable[None]]:
@@ -97,6 +132,8 @@ def main(argv: list[str] | None = None) -> int:
     except ValidationError as exc:
         print(f"axiom: bad settings: {exc}", file=sys.stderr)
         return 2
+    if args.command == "health":
+        return _health(settings, args.only)
     from axiom_mcp.observability import configure_logging
 
     configure_logging(settings)
