@@ -78,3 +78,77 @@ async def approved_code(ctx: AppContext, client_id: str, user_id: str, challenge
 
 def query_of(url: str) -> dict[str, str]:
     return {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
+
+
+# --- over HTTP ------------------------------------------------------------------------------------
+
+import httpx  # noqa: E402
+
+from axiom_mcp.data.tokens import FIRST_PARTY_CLIENT_ID  # noqa: E402
+from tests.support.factories import make_token  # noqa: E402
+
+
+def with_settings(ctx: AppContext, **overrides: object) -> AppContext:
+    """Another context on the same database, with some settings changed."""
+    return AppContext(settings=ctx.settings.model_copy(update=overrides), db=ctx.db)
+
+
+async def login_token(ctx: AppContext, user_id: str) -> str:
+    """What POST /api/v1/auth/login hands the web app: a first-party API token."""
+    return await make_token(ctx, user_id, ["profile:read"], client_id=FIRST_PARTY_CLIENT_ID)
+
+
+async def register(api: httpx.AsyncClient, **metadata: object) -> dict[str, object]:
+    body = {"redirect_uris": [CLAUDE_REDIRECT], "token_endpoint_auth_method": "none", **metadata}
+    response = await api.post("/oauth/register", json=body)
+    assert response.status_code == 201, response.text
+    return dict(response.json())
+
+
+def authorize_query(client_id: str, challenge: str, **extra: str) -> dict[str, str]:
+    return {
+        "response_type": "code",
+        "client_id": client_id,
+        "code_challenge": challenge,
+        "code_challenge_method": "S256",
+        "state": "xyz",
+        **extra,
+    }
+
+
+async def code_over_http(
+    api: httpx.AsyncClient, ctx: AppContext, client_id: str, user_id: str, challenge: str, **extra: str
+) -> dict[str, str]:
+    """GET /oauth/authorize, then the seed-compatible POST /oauth/authorize: the redirect's query."""
+    response = await api.get("/oauth/authorize", params=authorize_query(client_id, challenge, **extra))
+    assert response.status_code == 302, response.text
+    consent = response.headers["location"]
+    assert consent.startswith(f"{ctx.settings.web_url}/oauth/consent?request_id=")
+    request_id = query_of(consent)["request_id"]
+    answer = await api.post(
+        "/oauth/authorize",
+        json={"request_id": request_id, "decision": "allow"},
+        headers={"Authorization": f"Bearer {await login_token(ctx, user_id)}"},
+    )
+    assert answer.status_code == 200, answer.text
+    return query_of(answer.json()["redirect_url"])
+
+
+async def tokens_for(
+    api: httpx.AsyncClient, ctx: AppContext, client_id: str, user_id: str, **extra: str
+) -> dict[str, object]:
+    """The whole code flow for a public client: the token response."""
+    pair = pkce()
+    code = (await code_over_http(api, ctx, client_id, user_id, pair.challenge, **extra))["code"]
+    response = await api.post(
+        "/oauth/token",
+        data={
+            "grant_type": "authorization_code",
+            "code": code,
+            "client_id": client_id,
+            "code_verifier": pair.verifier,
+            "redirect_uri": CLAUDE_REDIRECT,
+        },
+    )
+    assert response.status_code == 200, response.text
+    return dict(response.json())

@@ -33,6 +33,7 @@ from axiom_mcp.data.tokens import FIRST_PARTY_CLIENT_ID, TokenInfo
 from axiom_mcp.oauth import authorize, client_auth, introspect, registration, revoke, token
 from axiom_mcp.oauth.errors import (
     InvalidClient,
+    InvalidClientMetadata,
     InvalidRequest,
     InvalidToken,
     MethodNotAllowed,
@@ -127,15 +128,17 @@ class OAuthEndpoint:
 # --- request helpers -------------------------------------------------------------------------------
 
 
-async def read_body(request: Request, limit: int) -> bytes:
+async def read_body(request: Request, limit: int, too_large: type[OAuthError] = InvalidRequest) -> bytes:
+    """The body, read at most ``limit`` bytes far (a client cannot make us buffer more)."""
+    status = 413 if too_large is InvalidRequest else None
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
-        raise InvalidRequest(f"The request body is larger than {limit} bytes.", status_code=413)
+        raise too_large(f"The request body is larger than {limit} bytes.", status_code=status)
     body = bytearray()
     async for chunk in request.stream():
         body += chunk
         if len(body) > limit:
-            raise InvalidRequest(f"The request body is larger than {limit} bytes.", status_code=413)
+            raise too_large(f"The request body is larger than {limit} bytes.", status_code=status)
     return bytes(body)
 
 
@@ -197,7 +200,7 @@ def build_oauth_routes(ctx: AppContext) -> list[BaseRoute]:
     async def register(request: Request) -> Response:
         address = client_address(request)
         registrations.hit(address, "client registrations")
-        body = await read_body(request, registration.MAX_REGISTRATION_BYTES)
+        body = await read_body(request, registration.MAX_REGISTRATION_BYTES, InvalidClientMetadata)
         info = await in_session(ctx, lambda s: registration.register(s, body, address=address))
         return json_response(info, 201)
 
