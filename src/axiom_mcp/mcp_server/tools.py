@@ -1,7 +1,8 @@
 """The MCP tools: the caller's profile, items, clients and tags, each behind its OAuth scope.
 
 Every tool takes the caller from the verified token of the HTTP request that carried the call
-(``auth.BearerAuth`` put it there), checks the tool's scope, and calls the same data layer as
+(``auth.BearerAuth`` put it there), checks the tool's scope before anything else
+(``AxiomTool.run``; the scope is declared beside the tool in ``tool_specs``), and calls the same data layer as
 the REST API with the token's user id, so ownership is decided in one place
 (``axiom_mcp.data``): another user's id is "not found", exactly like an id that never existed.
 
@@ -88,11 +89,17 @@ TagIdsArg = Annotated[
 # --- errors -------------------------------------------------------------------------------------
 
 
-def describe_validation_error(exc: ValidationError) -> str:
-    """Pydantic's errors in words a model can act on: which argument, what is wrong with it."""
+def describe_validation_error(exc: ValidationError, renamed: dict[str, str] | None = None) -> str:
+    """Pydantic's errors in words a model can act on: which argument, what is wrong with it.
+
+    ``renamed`` maps a data-layer field to the tool argument it came from (``q`` is ``search``).
+    """
     problems = []
     for err in exc.errors(include_url=False, include_input=False):
-        where = ".".join(str(part) for part in err["loc"]) or "arguments"
+        loc = [str(part) for part in err["loc"]]
+        if loc and renamed:
+            loc[0] = renamed.get(loc[0], loc[0])
+        where = ".".join(loc) or "arguments"
         if err["type"] == "missing":
             problems.append(f"{where!r} is required")
         elif err["type"] == "extra_forbidden":
@@ -112,13 +119,24 @@ def _failure(exc: AxiomError, plural: str) -> ToolError:
     return ToolError(exc.message)
 
 
-class AxiomTool(Tool):
-    """A tool whose argument errors read well and whose unknown arguments are refused.
+def _build(schema: type[BaseModel], renamed: dict[str, str] | None = None, **values: Any) -> Any:
+    """The data layer's input model, or a tool error naming what is wrong (say a NUL in a name)."""
+    try:
+        return schema(**values)
+    except ValidationError as exc:
+        raise ToolError(describe_validation_error(exc, renamed)) from exc
 
-    The SDK reports a failed argument validation as pydantic's text and silently drops
-    arguments a tool does not take (a misspelt ``serach`` would list everything); both are
-    turned into a short message naming the argument.
+
+class AxiomTool(Tool):
+    """A tool that checks its scope, refuses unknown arguments, and words argument errors well.
+
+    The scope is checked before anything else. The SDK reports a failed argument validation as
+    pydantic's text and silently drops arguments a tool does not take (a misspelt ``serach``
+    would list everything); both become a short message naming the argument.
     """
+
+    scope: str = ""
+    """The OAuth scope a call needs (set by ``build_tools``)."""
 
     @cached_property
     def argument_names(self) -> frozenset[str]:
@@ -126,6 +144,7 @@ class AxiomTool(Tool):
         return frozenset(field.alias or name for name, field in fields.items())
 
     async def run(self, arguments: dict[str, Any], context: Any, convert_result: bool = False) -> Any:
+        caller(context, self.scope)  # first: without the scope, nothing else about the call matters
         unknown = sorted(arguments.keys() - self.argument_names)
         if unknown:
             takes = ", ".join(sorted(self.argument_names)) or "no arguments"
@@ -148,13 +167,13 @@ class AxiomTool(Tool):
 # --- the caller ---------------------------------------------------------------------------------
 
 
-def caller(context: Context, scope: str) -> TokenInfo:
-    """The verified token of the request carrying this call, which must grant ``scope``."""
+def caller(context: Context, scope: str | None = None) -> TokenInfo:
+    """The verified token of the request carrying this call, which must grant ``scope`` if given."""
     request = context.request_context.request
     user = getattr(request, "scope", {}).get("user") if request is not None else None
     if not isinstance(user, McpUser):
         raise ToolError("This call carries no verified access token.")
-    if scope not in user.info.scopes:
+    if scope is not None and scope not in user.info.scopes:
         raise ToolError(
             f"Missing scope: this tool needs the {scope!r} scope, which your access token was not granted. "
             f"Authorize this app again and allow {scope!r}."
@@ -203,13 +222,13 @@ def _kind_tools(
     async def list_records(
         ctx: Context, page: PageArg = 1, perPage: PerPageArg = 30, search: SearchArg = ""  # noqa: N803
     ) -> page_type:  # type: ignore[valid-type]
-        user_id = caller(ctx, read).user_id
-        params = PageQuery(page=page, perPage=perPage, q=search)
+        user_id = caller(ctx).user_id
+        params = _build(PageQuery, {"q": "search"}, page=page, perPage=perPage, q=search)
         async with app.db.session() as session:
             return await list_fn(session, user_id, params)
 
     async def get_record(ctx: Context, id: RecordIdArg) -> out:  # type: ignore[valid-type]  # noqa: A002
-        user_id = caller(ctx, read).user_id
+        user_id = caller(ctx).user_id
         try:
             async with app.db.session() as session:
                 return await get_fn(session, user_id, id)
@@ -217,7 +236,7 @@ def _kind_tools(
             raise _failure(exc, plural) from exc
 
     async def delete_record(ctx: Context, id: RecordIdArg) -> Deleted:  # noqa: A002
-        user_id = caller(ctx, write).user_id
+        user_id = caller(ctx).user_id
         try:
             async with app.db.session() as session:
                 await delete_fn(session, user_id, id)
@@ -251,18 +270,11 @@ def _kind_tools(
     ]
 
 
-def _build(schema: type[BaseModel], **values: Any) -> Any:
-    try:
-        return schema(**values)
-    except ValidationError as exc:
-        raise ToolError(describe_validation_error(exc)) from exc
-
-
 def tool_specs(app: AppContext) -> list[ToolSpec]:
     """Every tool, in the order clients list them."""
 
     async def get_user_profile(ctx: Context) -> ProfileOut:
-        user_id = caller(ctx, "profile:read").user_id
+        user_id = caller(ctx).user_id
         try:
             async with app.db.session() as session:
                 return await users.get_profile(session, user_id)
@@ -284,7 +296,7 @@ def tool_specs(app: AppContext) -> list[ToolSpec]:
         tags: TagIdsArg = [],  # noqa: B006 - the SDK copies validated arguments; never mutated
         files: Annotated[list[str], Field(max_length=50, description="File names attached to the item.")] = [],  # noqa: B006
     ) -> ItemOut:
-        user_id = caller(ctx, "items:write").user_id
+        user_id = caller(ctx).user_id
         data = _build(ItemCreate, name=name, content=content, tags=tags, files=files)
         return await _write("items", lambda s: records.create_item(s, user_id, data))
 
@@ -302,7 +314,7 @@ def tool_specs(app: AppContext) -> list[ToolSpec]:
             list[str] | None, Field(max_length=50, description="The complete new list of file names; omit to keep it.")
         ] = None,
     ) -> ItemOut:
-        user_id = caller(ctx, "items:write").user_id
+        user_id = caller(ctx).user_id
         changes = {k: v for k, v in {"name": name, "content": content, "tags": tags, "files": files}.items()
                    if v is not None}
         if not changes:
@@ -316,7 +328,7 @@ def tool_specs(app: AppContext) -> list[ToolSpec]:
         name: NameArg,
         accessTags: TagIdsArg = [],  # noqa: B006, N803
     ) -> ClientOut:
-        user_id = caller(ctx, "clients:write").user_id
+        user_id = caller(ctx).user_id
         data = _build(ClientCreate, name=name, accessTags=accessTags)
         return await _write("clients", lambda s: records.create_client(s, user_id, data))
 
@@ -330,7 +342,7 @@ def tool_specs(app: AppContext) -> list[ToolSpec]:
                   "list); omit to keep it, [] to remove all."),
         ] = None,
     ) -> ClientOut:
-        user_id = caller(ctx, "clients:write").user_id
+        user_id = caller(ctx).user_id
         changes = {k: v for k, v in {"name": name, "accessTags": accessTags}.items() if v is not None}
         if not changes:
             raise ToolError("Nothing to change: give at least one of 'name', 'accessTags'.")
@@ -339,7 +351,7 @@ def tool_specs(app: AppContext) -> list[ToolSpec]:
 
     # tags
     async def create_user_tag(ctx: Context, name: NameArg) -> TagOut:
-        user_id = caller(ctx, "tags:write").user_id
+        user_id = caller(ctx).user_id
         data = _build(TagCreate, name=name)
         return await _write("tags", lambda s: records.create_tag(s, user_id, data))
 
@@ -348,7 +360,7 @@ def tool_specs(app: AppContext) -> list[ToolSpec]:
         id: RecordIdArg,  # noqa: A002
         name: Annotated[str | None, Field(max_length=NAME_MAX, description="The tag's new name.")] = None,
     ) -> TagOut:
-        user_id = caller(ctx, "tags:write").user_id
+        user_id = caller(ctx).user_id
         if name is None:
             raise ToolError("Nothing to change: give 'name'.")
         data = _build(TagUpdate, name=name)
@@ -404,10 +416,11 @@ def tool_specs(app: AppContext) -> list[ToolSpec]:
 def build_tools(app: AppContext) -> tuple[list[Tool], dict[str, str]]:
     """The SDK tools, and each tool's scope (what the 403 challenge of ``auth.BearerAuth`` checks)."""
     specs = tool_specs(app)
-    tools: list[Tool] = [
-        AxiomTool.from_function(
+    tools: list[Tool] = []
+    for spec in specs:
+        tool = AxiomTool.from_function(
             spec.fn, name=spec.name, title=spec.title, description=spec.description, annotations=spec.annotations
         )
-        for spec in specs
-    ]
+        tool.scope = spec.scope
+        tools.append(tool)
     return tools, {spec.name: spec.scope for spec in specs}
