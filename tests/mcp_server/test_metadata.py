@@ -9,6 +9,7 @@ import pytest
 from mcp.shared.auth import OAuthMetadata, ProtectedResourceMetadata
 
 from axiom_mcp.mcp_server.metadata import resource_metadata_url
+from axiom_mcp.oauth.metadata import authorization_server_metadata
 from axiom_mcp.settings import SCOPES
 from tests.conftest import make_settings
 from tests.mcp_server.conftest import McpService
@@ -37,6 +38,7 @@ async def test_protected_resource_metadata_names_this_resource_and_its_issuer(
 async def test_authorization_server_metadata_is_mirrored(mcp: McpService, http: httpx.AsyncClient) -> None:
     response = await http.get("/.well-known/oauth-authorization-server")
     assert response.status_code == 200
+    assert response.json() == authorization_server_metadata(mcp.ctx.settings)  # the auth service's document
     metadata = OAuthMetadata.model_validate(response.json())
     assert str(metadata.issuer) == mcp.ctx.settings.issuer == response.json()["issuer"]
     assert str(metadata.token_endpoint) == f"{mcp.ctx.settings.issuer}/oauth/token"

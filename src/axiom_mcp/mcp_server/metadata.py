@@ -8,8 +8,8 @@
   authorization server spells it in its own metadata (no trailing slash).
 - The seed's mirror of the authorization server's metadata (RFC 8414) at
   ``/.well-known/oauth-authorization-server``, for clients that predate RFC 9728 and look for
-  it on the MCP server's origin. The document comes from the OAuth package's builder, so the
-  mirror and the original cannot drift.
+  it on the MCP server's origin. The document comes from the OAuth package's builder
+  (``axiom_mcp.oauth.metadata``), so the mirror and the original cannot drift.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from axiom_mcp.oauth.metadata import authorization_server_metadata
 from axiom_mcp.settings import DEFAULT_SCOPES, SCOPES, Settings
 
 PRM_PATH = "/.well-known/oauth-protected-resource"
@@ -57,28 +58,6 @@ def challenge_scope() -> str:
     names none; clients add ``offline_access`` themselves when they want refresh tokens.
     """
     return " ".join(DEFAULT_SCOPES)
-
-
-def authorization_server_metadata(settings: Settings) -> dict[str, Any]:
-    """The authorization server's RFC 8414 document, for the seed's mirror on this origin."""
-    # TODO(oauth): switch to axiom_mcp.oauth.metadata's builder once it lands; this is the call
-    # site, and the provisional document below goes away then.
-    base = settings.issuer
-    return {
-        "issuer": base,
-        "authorization_endpoint": f"{base}/oauth/authorize",
-        "token_endpoint": f"{base}/oauth/token",
-        "registration_endpoint": f"{base}/oauth/register",
-        "revocation_endpoint": f"{base}/oauth/revoke",
-        "introspection_endpoint": f"{base}/oauth/introspect",
-        "scopes_supported": list(SCOPES),
-        "response_types_supported": ["code"],
-        "grant_types_supported": ["authorization_code", "refresh_token"],
-        "code_challenge_methods_supported": ["S256"],
-        "token_endpoint_auth_methods_supported": ["none", "client_secret_post", "client_secret_basic"],
-        "authorization_response_iss_parameter_supported": True,
-        "client_id_metadata_document_supported": True,
-    }
 
 
 def metadata_endpoints(settings: Settings) -> tuple[Any, Any]:
