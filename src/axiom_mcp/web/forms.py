@@ -60,8 +60,8 @@ def parse_form(body: bytes) -> Form:
 
 async def read_form(request: Request) -> Form:
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if content_type != "application/x-www-form-urlencoded":
-        raise UnsupportedForm(content_type or "no content type")
+    if content_type not in ("", "application/x-www-form-urlencoded"):
+        raise UnsupportedForm(content_type)
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > MAX_FORM_BYTES:
         raise FormTooLarge(declared)
@@ -72,7 +72,12 @@ async def read_form(request: Request) -> Form:
         if size > MAX_FORM_BYTES:
             raise FormTooLarge(str(size))
         chunks.append(chunk)
-    return parse_form(b"".join(chunks))
+    body = b"".join(chunks)
+    if not content_type:
+        if body:
+            raise UnsupportedForm("no content type")
+        return Form()  # an empty post: no fields (so no CSRF token either)
+    return parse_form(body)
 
 
 def text(value: str) -> str:
