@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from axiom_mcp.context import AppContext
 from axiom_mcp.data import users
 from axiom_mcp.data.tokens import issue_access_token
+from axiom_mcp.db.tables import User
 from axiom_mcp.settings import SCOPES
 
 PASSWORD = "correct horse battery staple"
@@ -23,10 +24,26 @@ class TestUser:
     """An API token with every scope."""
 
 
+_PASSWORD_HASH: list[str] = []
+"""The argon2 hash of PASSWORD, made once: hashing costs ~0.1-1 s, and most tests make two users."""
+
+
 async def make_user(ctx: AppContext, *, name: str = "Test User") -> TestUser:
+    """A new account (password PASSWORD) and an API token with every scope.
+
+    The first account of a run goes through ``users.create_user``; later ones reuse its password
+    hash (argon2 salts it, so it verifies the same password) to keep the suite fast. Sign-up
+    itself is tested in tests/data/test_users.py and tests/api/test_accounts.py.
+    """
     email = f"user-{secrets.token_hex(6)}@example.com"
     async with ctx.db.session() as session:
-        user = await users.create_user(session, users.SignUp(email=email, password=PASSWORD, name=name))
+        if _PASSWORD_HASH:
+            user = User(email=email, name=name, password_hash=_PASSWORD_HASH[0])
+            session.add(user)
+            await session.flush()
+        else:
+            user = await users.create_user(session, users.SignUp(email=email, password=PASSWORD, name=name))
+            _PASSWORD_HASH.append(user.password_hash)
         token, _ = await issue_access_token(
             session,
             user_id=user.id,

@@ -6,6 +6,7 @@ from fastapi import FastAPI
 
 from axiom_mcp import __version__
 from axiom_mcp.api.errors import install_error_handlers
+from axiom_mcp.api.limits import BodyLimit
 from axiom_mcp.api.oauth_routes import install_oauth_routes
 from axiom_mcp.api.routes import build_api_router
 from axiom_mcp.context import AppContext
@@ -22,6 +23,7 @@ def create_api_app(ctx: AppContext) -> FastAPI:
     )
     app.state.ctx = ctx
     install_error_handlers(app)
+    app.add_middleware(BodyLimit, prefix="/api/")
     app.include_router(build_api_router())
     install_oauth_routes(app, ctx)
     return app

@@ -73,8 +73,10 @@ async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
 
 async def _http_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
+    # The framework raises 400 only for a body it cannot decode and 413 for one too large.
+    data = {"body": {"code": "invalid_body", "message": str(exc.detail)}} if exc.status_code in (400, 413) else {}
     return JSONResponse(
-        error_body(exc.status_code, str(exc.detail)), exc.status_code, headers=getattr(exc, "headers", None)
+        error_body(exc.status_code, str(exc.detail), data), exc.status_code, headers=getattr(exc, "headers", None)
     )
 
 
