@@ -155,13 +155,13 @@ async def _pending(ctx: AppContext) -> str:
     return await start_request(ctx, await add_client(ctx), pkce().challenge)
 
 
-async def _bearer(ctx: AppContext, user: TestUser, kind: str) -> dict[str, str]:
+async def _bearer(ctx: AppContext, account: TestUser, kind: str) -> dict[str, str]:
     tokens = {
         "none": None,
         "garbage": "axat_nope",
-        "login": await login_token(ctx, user.id),
-        "third-party-api": await make_token(ctx, user.id, ["profile:read"], client_id="someone"),
-        "first-party-mcp": await make_token(ctx, user.id, ["profile:read"], client_id=FIRST_PARTY_CLIENT_ID,
+        "login": await login_token(ctx, account.id),
+        "third-party-api": await make_token(ctx, account.id, ["profile:read"], client_id="someone"),
+        "first-party-mcp": await make_token(ctx, account.id, ["profile:read"], client_id=FIRST_PARTY_CLIENT_ID,
                                             resource=ctx.settings.mcp_resource),
     }
     token = tokens[kind]
@@ -181,18 +181,18 @@ POST_ERRORS = [
 
 @pytest.mark.parametrize(("bearer", "body", "status", "error"), [r[1:] for r in POST_ERRORS],
                          ids=[r[0] for r in POST_ERRORS])
-async def test_post_authorize_errors(api: httpx.AsyncClient, ctx: AppContext, user: TestUser, bearer: str,
+async def test_post_authorize_errors(api: httpx.AsyncClient, ctx: AppContext, account: TestUser, bearer: str,
                                      body: dict[str, str], status: int, error: str) -> None:
     payload = {"request_id": await _pending(ctx), **body}
-    response = await api.post("/oauth/authorize", json=payload, headers=await _bearer(ctx, user, bearer))
+    response = await api.post("/oauth/authorize", json=payload, headers=await _bearer(ctx, account, bearer))
     assert response.status_code == status, response.text
     assert response.json()["error"] == error
 
 
 @pytest.mark.parametrize("as_form", [False, True], ids=["json", "form"])
-async def test_post_authorize_allow_and_deny(api: httpx.AsyncClient, ctx: AppContext, user: TestUser,
+async def test_post_authorize_allow_and_deny(api: httpx.AsyncClient, ctx: AppContext, account: TestUser,
                                              as_form: bool) -> None:
-    headers = await _bearer(ctx, user, "login")
+    headers = await _bearer(ctx, account, "login")
     answers = {}
     for decision in ("allow", "deny"):
         body = {"request_id": await _pending(ctx), "decision": decision}
