@@ -45,7 +45,7 @@ async def test_the_account_is_locked_after_the_limit_even_for_the_right_password
         assert (await login(strict_api, user.email, "not the password")).status_code == 401
     locked = await login(strict_api, user.email, user.password)
     assert locked.status_code == 429
-    assert int(locked.headers["retry-after"]) == 60
+    assert 30 <= int(locked.headers["retry-after"]) <= 60  # a one-minute lock, started a moment ago
     assert "Too many sign-in attempts" in locked.json()["message"]
 
 

@@ -44,8 +44,15 @@ async def sign_in_directly(ctx: AppContext, client: httpx.AsyncClient, user_id: 
     """A session made by the data layer (as a login would), its cookie given to ``client``."""
     async with ctx.db.session() as session:
         raw, _ = await web_sessions.create_session(session, user_id, ctx.settings.web_session_ttl)
-    client.cookies.set(cookie, raw)
+    set_cookie(client, cookie, raw)
     return raw
+
+
+def set_cookie(client: httpx.AsyncClient, name: str, value: str) -> None:
+    """Set a cookie as the server would have (host-only; the jar spells a dotless host "host.local")."""
+    host = client.base_url.host
+    domain = host if "." in host or ":" in host else f"{host}.local"
+    client.cookies.set(name, value, domain=domain, path="/")
 
 
 def query_of(url: str) -> dict[str, str]:

@@ -10,7 +10,7 @@ from axiom_mcp.data import records
 from axiom_mcp.data.schemas import PageQuery, TagCreate
 from axiom_mcp.web import csrf
 from tests.support.factories import TestUser
-from tests.web.helpers import csrf_of, sign_in_directly
+from tests.web.helpers import csrf_of, set_cookie, sign_in_directly
 
 SIGNED_IN_POSTS = [
     ("/auth/logout", {}),
@@ -99,10 +99,10 @@ async def test_anonymous_posts_need_the_signed_double_submit_token(
         data["csrf_token"] = token
     elif case == "different-cookie":
         data["csrf_token"] = token
-        web.cookies.set("axiom_csrf", csrf.new_anonymous_token("test-secret-key-not-for-production"))
+        set_cookie(web, "axiom_csrf", csrf.new_anonymous_token("test-secret-key-not-for-production"))
     elif case == "forged-pair":  # attacker-chosen cookie and field, but without the server's secret
         forged = csrf.new_anonymous_token("not the server secret")
-        web.cookies.set("axiom_csrf", forged)
+        set_cookie(web, "axiom_csrf", forged)
         data["csrf_token"] = forged
     elif case == "cross-origin":
         data["csrf_token"] = token
