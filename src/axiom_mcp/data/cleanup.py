@@ -56,7 +56,7 @@ async def remove_expired(session: AsyncSession, settings: Settings) -> CleanupRe
     stale = now - settings.unused_client_ttl
     report.unused_clients = await purge(
         OAuthClient,
-        OAuthClient.source == "dcr",
+        OAuthClient.source.in_(("dcr", "cimd")),  # a CIMD row is only a cache of the document
         or_(
             and_(OAuthClient.last_used.is_(None), OAuthClient.created <= stale),
             OAuthClient.last_used <= stale,
