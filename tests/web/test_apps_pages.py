@@ -1,0 +1,66 @@
+"""Connected apps: what the user allowed, and Disconnect ending the app's tokens at once."""
+
+from __future__ import annotations
+
+import httpx
+
+from axiom_mcp.context import AppContext
+from axiom_mcp.settings import SCOPES
+from tests.support.factories import TestUser
+from tests.web.helpers import CALLBACK, csrf_of, pending_request, query_of, register_client, sign_in_directly, submit
+
+
+async def connect(ctx: AppContext, auth: httpx.AsyncClient, browser: httpx.AsyncClient, name: str,
+                  scope: str = "items:read profile:read") -> tuple[str, str]:
+    """The whole flow through the consent page: (client_id, access token)."""
+    client_id = await register_client(auth, name=name)
+    consent, verifier = await pending_request(auth, client_id, scope=scope)
+    page = await browser.get(consent)
+    answer = await browser.post("/oauth/consent", data={
+        "request_id": query_of(consent)["request_id"], "decision": "allow", "csrf_token": csrf_of(page)})
+    code = query_of(answer.headers["location"])["code"]
+    tokens = await auth.post("/oauth/token", data={
+        "grant_type": "authorization_code", "code": code, "client_id": client_id,
+        "code_verifier": verifier, "redirect_uri": CALLBACK})
+    assert tokens.status_code == 200, tokens.text
+    return client_id, str(tokens.json()["access_token"])
+
+
+async def test_the_page_lists_allowed_apps_with_scopes(
+    ctx: AppContext, auth: httpx.AsyncClient, signed_in: httpx.AsyncClient
+) -> None:
+    empty = await signed_in.get("/apps")
+    assert "No apps are connected" in empty.text
+    await connect(ctx, auth, signed_in, "Research helper")
+    page = await signed_in.get("/apps")
+    assert page.status_code == 200
+    assert "Research helper" in page.text and "Unverified" in page.text and "claude.ai" in page.text
+    assert SCOPES["items:read"] in page.text and SCOPES["items:write"] not in page.text
+    assert "Last used" in page.text and "Connected" in page.text
+
+
+async def test_disconnect_ends_the_apps_tokens_at_once(
+    ctx: AppContext, auth: httpx.AsyncClient, signed_in: httpx.AsyncClient, user: TestUser
+) -> None:
+    client_id, token = await connect(ctx, auth, signed_in, "Doomed app")
+    kept_id, kept_token = await connect(ctx, auth, signed_in, "Kept app")
+    assert await ctx.tokens.verify(token) is not None  # now in this process's 2-second cache
+    response = await submit(signed_in, "/apps", "/apps/revoke", client_id=client_id)
+    assert response.status_code == 303
+    assert response.headers["location"] == "/apps?notice=revoked"
+    assert await ctx.tokens.verify(token) is None  # forgotten by the cache, revoked in the database
+    assert await ctx.tokens.verify(kept_token) is not None
+    page = await signed_in.get(response.headers["location"])
+    assert "Disconnected." in page.text and "Doomed app" not in page.text and "Kept app" in page.text
+
+
+async def test_nobody_disconnects_another_users_app(
+    ctx: AppContext, auth: httpx.AsyncClient, signed_in: httpx.AsyncClient, other_user: TestUser
+) -> None:
+    client_id, token = await connect(ctx, auth, signed_in, "Mine")
+    async with httpx.AsyncClient(transport=signed_in._transport, base_url=str(signed_in.base_url)) as other:
+        await sign_in_directly(ctx, other, other_user.id)
+        for target in (client_id, "no-such-client"):
+            response = await submit(other, "/apps", "/apps/revoke", client_id=target)
+            assert response.status_code == 404
+    assert await ctx.tokens.verify(token) is not None

@@ -1,0 +1,198 @@
+"""The dashboard's items, clients and tags: create, edit, delete, search and pages, through the forms."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+import pytest
+
+from axiom_mcp.context import AppContext
+from axiom_mcp.data import records
+from axiom_mcp.data.schemas import ClientCreate, ItemCreate, PageQuery, TagCreate
+from axiom_mcp.errors import NotFoundError
+from tests.support.factories import TestUser
+from tests.web.helpers import csrf_of, submit
+
+KINDS = ["items", "clients", "tags"]
+GETTERS = {"items": records.get_item, "clients": records.get_client, "tags": records.get_tag}
+LISTERS = {"items": records.list_items, "clients": records.list_clients, "tags": records.list_tags}
+
+
+async def make_tag(ctx: AppContext, user_id: str, name: str) -> str:
+    async with ctx.db.session() as session:
+        return (await records.create_tag(session, user_id, TagCreate(name=name))).id
+
+
+async def listed(ctx: AppContext, kind: str, user_id: str, q: str = "") -> list:
+    async with ctx.db.session() as session:
+        return (await LISTERS[kind](session, user_id, PageQuery(perPage=100, q=q))).items
+
+
+async def test_the_dashboard_counts_and_shows_the_latest_items(
+    ctx: AppContext, signed_in: httpx.AsyncClient, user: TestUser
+) -> None:
+    tag = await make_tag(ctx, user.id, "urgent")
+    async with ctx.db.session() as session:
+        await records.create_item(session, user.id, ItemCreate(name="Quarterly report", tags=[tag]))
+    page = await signed_in.get("/")
+    assert page.status_code == 200
+    assert "Quarterly report" in page.text and "urgent" in page.text
+    assert re.search(r'stat-count">1</span> <span class="stat-label">Items', page.text)
+    assert re.search(r'stat-count">1</span> <span class="stat-label">Tags', page.text)
+    assert re.search(r'stat-count">0</span> <span class="stat-label">Clients', page.text)
+    assert user.email in page.text  # the profile
+
+
+@pytest.mark.parametrize("kind", KINDS)
+async def test_create_edit_and_delete_through_the_pages(
+    ctx: AppContext, signed_in: httpx.AsyncClient, user: TestUser, kind: str
+) -> None:
+    tag = await make_tag(ctx, user.id, "shared") if kind != "tags" else None
+    tag_field = {"items": "tags", "clients": "accessTags"}.get(kind)
+    fields: dict[str, object] = {"name": "  First one  "}
+    if kind == "items":
+        fields["content"] = "line one\r\nline two"
+    if tag_field:
+        fields[tag_field] = [tag]
+
+    created = await submit(signed_in, f"/{kind}/new", **fields)
+    assert created.status_code == 303, created.text
+    assert created.headers["location"] == f"/{kind}?notice=created"
+    [record] = [r for r in await listed(ctx, kind, user.id) if r.name == "First one"]
+    if kind == "items":
+        assert record.content == "line one\nline two"
+    if tag_field:
+        assert getattr(record, tag_field) == [tag]
+    listing = await signed_in.get(created.headers["location"])
+    assert "Created." in listing.text and "First one" in listing.text
+
+    edit_page = await signed_in.get(f"/{kind}/{record.id}")
+    assert 'value="First one"' in edit_page.text
+    edited = await signed_in.post(f"/{kind}/{record.id}", data={"name": "Renamed", "csrf_token": csrf_of(edit_page)})
+    assert edited.status_code == 303
+    async with ctx.db.session() as session:
+        after = await GETTERS[kind](session, user.id, record.id)
+    assert after.name == "Renamed"
+    if tag_field:
+        assert getattr(after, tag_field) == []  # every box unticked: no tags
+
+    confirm = await signed_in.get(f"/{kind}/{record.id}/delete")
+    assert confirm.status_code == 200 and "Renamed" in confirm.text
+    deleted = await signed_in.post(f"/{kind}/{record.id}/delete", data={"csrf_token": csrf_of(confirm)})
+    assert deleted.status_code == 303
+    assert deleted.headers["location"] == f"/{kind}?notice=deleted"
+    with pytest.raises(NotFoundError):
+        async with ctx.db.session() as session:
+            await GETTERS[kind](session, user.id, record.id)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [("", "This is required."), ("   ", "This is required."), ("x" * 256, "Use at most 255 characters."),
+     ("bad\x00name", "Must not contain NUL characters.")],
+    ids=["empty", "blank", "too-long", "nul"],
+)
+async def test_bad_names_are_explained_and_nothing_is_saved(
+    ctx: AppContext, signed_in: httpx.AsyncClient, user: TestUser, kind: str, name: str, message: str
+) -> None:
+    response = await submit(signed_in, f"/{kind}/new", name=name)
+    assert response.status_code == 400
+    error = re.search(r'id="f-name-error">([^<]+)<', response.text)
+    assert error is not None and error.group(1) == message
+    assert await listed(ctx, kind, user.id) == []
+
+
+@pytest.mark.parametrize("kind", ["items", "clients"])
+async def test_another_users_tag_cannot_be_attached(
+    ctx: AppContext, signed_in: httpx.AsyncClient, user: TestUser, other_user: TestUser, kind: str
+) -> None:
+    theirs = await make_tag(ctx, other_user.id, "theirs")
+    field = "tags" if kind == "items" else "accessTags"
+    response = await submit(signed_in, f"/{kind}/new", name="Sneaky", **{field: theirs})
+    assert response.status_code == 400
+    assert re.search(rf'id="f-{field}-error">unknown tag id', response.text)
+    assert await listed(ctx, kind, user.id) == []
+
+
+@pytest.mark.parametrize("kind", KINDS)
+async def test_another_users_records_are_not_found(
+    ctx: AppContext, signed_in: httpx.AsyncClient, other_user: TestUser, kind: str
+) -> None:
+    async with ctx.db.session() as session:
+        if kind == "items":
+            theirs = (await records.create_item(session, other_user.id, ItemCreate(name="Private"))).id
+        elif kind == "clients":
+            theirs = (await records.create_client(session, other_user.id, ClientCreate(name="Private"))).id
+        else:
+            theirs = (await records.create_tag(session, other_user.id, TagCreate(name="Private"))).id
+    token = csrf_of(await signed_in.get("/"))
+    for method, path, data in [
+        ("GET", f"/{kind}/{theirs}", None),
+        ("POST", f"/{kind}/{theirs}", {"name": "Mine now", "csrf_token": token}),
+        ("GET", f"/{kind}/{theirs}/delete", None),
+        ("POST", f"/{kind}/{theirs}/delete", {"csrf_token": token}),
+    ]:
+        response = await signed_in.request(method, path, data=data)
+        assert response.status_code == 404, (method, path)
+        assert "Private" not in response.text
+    async with ctx.db.session() as session:
+        assert (await GETTERS[kind](session, other_user.id, theirs)).name == "Private"
+
+
+@pytest.mark.parametrize("path", ["/items/UPPER", "/items/" + "a" * 16, "/items/a%00b", "/tags/%E2%9C%93/delete"],
+                         ids=["upper", "too-long", "nul", "unicode"])
+async def test_impossible_ids_are_not_found(signed_in: httpx.AsyncClient, path: str) -> None:
+    assert (await signed_in.get(path)).status_code == 404
+
+
+async def test_search_and_pages(ctx: AppContext, signed_in: httpx.AsyncClient, user: TestUser) -> None:
+    for i in range(23):
+        await make_tag(ctx, user.id, f"alpha {i:02d}")
+    await make_tag(ctx, user.id, "beta")
+    first = await signed_in.get("/tags")
+    assert "24 tags" in first.text
+    assert first.text.count('class="row-title"') == 20
+    assert "Page 1 of 2" in first.text and 'rel="next" href="/tags?q=&amp;page=2"' in first.text
+    second = await signed_in.get("/tags", params={"page": "2"})
+    assert second.text.count('class="row-title"') == 4 and 'rel="prev"' in second.text
+    found = await signed_in.get("/tags", params={"q": "bet"})
+    assert "1 tag matching" in found.text and ">beta<" in found.text and "alpha" not in found.text
+    beyond = await signed_in.get("/tags", params={"page": "99"})
+    assert beyond.status_code == 200 and "Show all tags" in beyond.text
+
+
+@pytest.mark.parametrize("query", [{"page": "abc"}, {"page": "-1"}, {"page": "9" * 30}, {"q": "x" * 5000},
+                                   {"q": "a\x00b"}, {"q": "%_\\"}],
+                         ids=["word", "negative", "huge", "long-q", "nul-q", "like-wildcards"])
+async def test_odd_list_parameters_never_fail(signed_in: httpx.AsyncClient, query: dict[str, str]) -> None:
+    response = await signed_in.get("/items", params=query)
+    assert response.status_code == 200
+
+
+async def test_content_is_shown_as_text_never_as_markup(
+    ctx: AppContext, signed_in: httpx.AsyncClient, user: TestUser
+) -> None:
+    async with ctx.db.session() as session:
+        await records.create_item(session, user.id, ItemCreate(name="<b>bold</b>", content="<script>alert(1)</script>"))
+    page = await signed_in.get("/items")
+    assert "<script>alert(1)" not in page.text and "&lt;script&gt;alert(1)" in page.text
+    assert "<b>bold</b>" not in page.text
+
+
+async def test_the_item_form_offers_the_users_tags_only(
+    ctx: AppContext, signed_in: httpx.AsyncClient, user: TestUser, other_user: TestUser
+) -> None:
+    await make_tag(ctx, user.id, "mine")
+    await make_tag(ctx, other_user.id, "not mine")
+    page = await signed_in.get("/items/new")
+    assert ">mine<" in page.text and "not mine" not in page.text
+
+
+async def test_posts_that_are_not_forms_are_refused(signed_in: httpx.AsyncClient) -> None:
+    token = csrf_of(await signed_in.get("/tags/new"))
+    response = await signed_in.post("/tags/new", json={"name": "x", "csrf_token": token})
+    assert response.status_code == 415
+    huge = await signed_in.post("/items/new", data={"csrf_token": token, "content": "x" * (2 * 1024 * 1024)})
+    assert huge.status_code == 413
