@@ -193,6 +193,19 @@ async def test_the_403_carries_the_scope_challenge(
     assert error["id"] == 7 and error["error"]["data"] == {"error": "insufficient_scope", "scope": "tags:write"}
 
 
+async def test_a_modern_request_cannot_hide_a_write_behind_a_read_tools_name(
+    mcp: McpService, http: httpx.AsyncClient
+) -> None:
+    user = await mcp.user()
+    token = await mcp.token(user.id, ["items:read"])
+    body, headers = rpc.modern_call("create_user_item", {"name": "smuggled"}, token)
+    headers["Mcp-Name"] = "get_user_items"  # the header the scope check reads disagrees with the body
+    response = await http.post("/mcp", json=body, headers=headers)
+    assert response.status_code == 400 and "mcp-name" in response.json()["error"]["message"].lower()
+    async with mcp.ctx.db.session() as session:
+        assert (await records.list_items(session, user.id, PageQuery())).totalItems == 0
+
+
 @pytest.mark.parametrize("transport", LEGACY_SSE)
 async def test_on_legacy_sse_a_missing_scope_is_a_tool_error(mcp: McpService, transport: str) -> None:
     user = await mcp.user()

@@ -12,7 +12,8 @@ Routes:
 =========================================================  ==========================================
 
 The three MCP endpoints pass, outermost first, the Host/Origin check (``transport_security``),
-CORS for the allowed origins only, and bearer authentication (``auth``). The discovery documents
+CORS for the allowed origins only (browser requests, those with an ``Origin``), and bearer
+authentication (``auth``). The discovery documents
 are public, with CORS open to any origin (browser-based clients read them before they have a
 token, from wherever they run); ``/health`` has no CORS at all.
 
@@ -91,7 +92,7 @@ def create_mcp_app(ctx: AppContext) -> Starlette:
             expose_headers=_CORS_RESPONSE_HEADERS,
             max_age=600,
         )
-        return HostOriginGuard(cors, policy)
+        return HostOriginGuard(authenticated, policy, browser_app=cors)
 
     def public(handler: Any) -> ASGIApp:
         return CORSMiddleware(request_response(handler), allow_origins=["*"], allow_methods=["GET"])

@@ -11,8 +11,9 @@ Implements the resource-server half of MCP authorization (2025-11-25 and 2026-07
   "Scope Challenge Handling"), before the call runs. Step-up capable clients (the SDK's
   ``OAuthClientProvider``, per SEP-2350) re-authorize with that scope added and retry. The body is
   a JSON-RPC error for the call's id, so a client without step-up still gets a clear error for
-  that one call while its session lives on. For 2026-07-28 requests the SDK has already
-  checked that the ``Mcp-Name`` header matches the body; we read the body for both eras.
+  that one call while its session lives on. A 2026-07-28 request names its tool in the
+  ``Mcp-Name`` header, which the SDK checks against the body before dispatch, so only
+  2025-11-25 bodies are read here (``modern_tool_call``, ``tools_called``).
 - On the legacy SSE transport (``/messages``) a missing scope is a tool error instead: legacy
   clients treat a failed POST as a broken connection (the SDK's SSE client stops sending),
   and none of them knows step-up. Every tool checks its scope itself as well (``tools.py``),
@@ -31,6 +32,8 @@ from typing import Any
 
 from mcp.server.auth.middleware.auth_context import auth_context_var
 from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
+from mcp.shared.inbound import MCP_METHOD_HEADER, MCP_NAME_HEADER, MCP_PROTOCOL_VERSION_HEADER, decode_header_value
+from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from axiom_mcp.data.tokens import TokenInfo
@@ -45,6 +48,10 @@ INSUFFICIENT_SCOPE_CODE = -32003
 """JSON-RPC error code of the 403 body (server-defined range; no MCP code exists for it)."""
 
 _USER_CACHE_MAX = 10_000
+_VERSION_HEADER = MCP_PROTOCOL_VERSION_HEADER.encode()
+_METHOD_HEADER = MCP_METHOD_HEADER.encode()
+_NAME_HEADER = MCP_NAME_HEADER.encode()
+_MODERN_VERSIONS = frozenset(v.encode() for v in MODERN_PROTOCOL_VERSIONS)
 
 
 class McpUser(AuthenticatedUser):
@@ -86,6 +93,28 @@ def bearer_token(scope: Scope) -> str | None:
             token = token.strip()
             return token if kind.lower() == "bearer" and token else None
     return None
+
+
+def modern_tool_call(scope: Scope) -> tuple[bool, str | None]:
+    """Whether this is a 2026-07-28-era request, and if it is a ``tools/call``, the tool's name.
+
+    That era names the method and the tool in ``Mcp-Method`` and ``Mcp-Name`` headers, which the
+    SDK checks against the body (``HEADER_MISMATCH``) before anything runs, so they can be read
+    here without parsing the body.
+    """
+    version = method = name = None
+    for key, value in scope["headers"]:
+        if key == _VERSION_HEADER:
+            version = value
+        elif key == _METHOD_HEADER:
+            method = value
+        elif key == _NAME_HEADER:
+            name = value
+    if version not in _MODERN_VERSIONS:
+        return False, None
+    if method != b"tools/call" or name is None:
+        return True, None
+    return True, decode_header_value(name.decode("latin-1"))
 
 
 def tools_called(body: bytes) -> list[tuple[Any, str]]:
@@ -138,16 +167,25 @@ class BearerAuth:
             return
 
         if self.tool_scopes is not None and scope["method"] == "POST":
-            buffered = await _read_body(receive)
-            if buffered is None:
-                await _plain(send, 413, b"Request body too large")
-                return
-            body, receive = buffered
-            for request_id, tool in tools_called(body):
-                needed = self.tool_scopes.get(tool)
-                if needed is not None and needed not in info.scopes:
-                    await self._insufficient_scope(send, request_id, tool, needed)
+            modern, tool = modern_tool_call(scope)
+            if modern:  # the SDK refuses a body that disagrees with these headers before dispatch
+                needed = self.tool_scopes.get(tool) if tool is not None else None
+                if tool is not None and needed is not None and needed not in info.scopes:
+                    buffered = await _read_body(receive)  # only now, for the id the error answers
+                    calls = tools_called(buffered[0]) if buffered else []
+                    await self._insufficient_scope(send, calls[0][0] if calls else None, tool, needed)
                     return
+            else:
+                buffered = await _read_body(receive)
+                if buffered is None:
+                    await _plain(send, 413, b"Request body too large")
+                    return
+                body, receive = buffered
+                for request_id, called in tools_called(body):
+                    needed = self.tool_scopes.get(called)
+                    if needed is not None and needed not in info.scopes:
+                        await self._insufficient_scope(send, request_id, called, needed)
+                        return
 
         user = self._user(info)
         scope["user"] = user

@@ -82,10 +82,15 @@ class HostOriginPolicy:
 
 
 class HostOriginGuard:
-    """ASGI middleware: 421 for a Host we do not serve, 403 for a browser Origin we do not trust."""
+    """ASGI middleware: 421 for a Host we do not serve, 403 for a browser Origin we do not trust.
 
-    def __init__(self, app: ASGIApp, policy: HostOriginPolicy) -> None:
+    Requests that carry an ``Origin`` (browsers) go on to ``browser_app`` (the endpoint behind
+    CORS); the rest, every non-browser client, go straight to ``app``, skipping the CORS layer.
+    """
+
+    def __init__(self, app: ASGIApp, policy: HostOriginPolicy, browser_app: ASGIApp | None = None) -> None:
         self.app = app
+        self.browser_app = browser_app or app
         self.policy = policy
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -98,10 +103,12 @@ class HostOriginGuard:
         if not self.policy.host_allowed(host):
             await _reject(send, 421, "misdirected_request", "This server does not answer to that Host.")
             return
-        if not self.policy.origin_allowed(origin):
+        if origin is None:
+            await self.app(scope, receive, send)
+        elif self.policy.origin_allowed(origin):
+            await self.browser_app(scope, receive, send)
+        else:
             await _reject(send, 403, "forbidden_origin", "Requests from this Origin are not allowed.")
-            return
-        await self.app(scope, receive, send)
 
 
 async def _reject(send: Send, status: int, error: str, description: str) -> None:
