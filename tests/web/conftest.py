@@ -1,11 +1,14 @@
-"""Fixtures of the web tests: the web app in process (and the auth app, for OAuth requests)."""
+"""Fixtures of the web tests: the web app in process (and the auth app, for OAuth requests), and
+Debian's Chromium for the browser tests, whose screenshots go to test-artifacts/screenshots."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import httpx
 import pytest
+from playwright.async_api import Browser, Page, async_playwright
 
 from axiom_mcp.app import create_auth_app
 from axiom_mcp.context import AppContext
@@ -35,3 +38,59 @@ async def auth(ctx: AppContext) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=create_auth_app(ctx), client=(own_address(), 50001))
     async with httpx.AsyncClient(transport=transport, base_url=ctx.settings.public_url) as client:
         yield client
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SHOTS = pytest.StashKey[list[Path]]()
+
+
+@pytest.fixture(scope="session")
+async def chromium() -> AsyncIterator[Browser]:
+    """Debian's Chromium (never a downloaded one), shared by the session's browser tests."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: run scripts/services (or apt-get install -y chromium)")
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield browser
+        finally:
+            await browser.close()
+
+
+class Screenshots:
+    """Saves full-page screenshots under test-artifacts/screenshots and remembers them for the summary."""
+
+    def __init__(self, folder: Path, taken: list[Path], prefix: str) -> None:
+        self.folder = folder
+        self.taken = taken
+        self.prefix = prefix
+
+    async def save(self, page: Page, name: str) -> Path:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        path = self.folder / f"{name}-{self.prefix}.png"
+        await page.screenshot(path=str(path), full_page=True)
+        self.taken.append(path)
+        return path
+
+
+@pytest.fixture
+def screenshots(request: pytest.FixtureRequest, db_kind: str) -> Screenshots:
+    folder = request.config.rootpath / "test-artifacts" / "screenshots"
+    taken = request.config.stash.setdefault(SHOTS, [])
+    return Screenshots(folder, taken, db_kind)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
+    taken = config.stash.get(SHOTS, [])
+    if taken:
+        terminalreporter.write_sep("-", "browser screenshots")
+        terminalreporter.write_line(f"{len(taken)} screenshots in {taken[0].parent}")

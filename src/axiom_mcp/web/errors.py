@@ -43,6 +43,7 @@ def error_page(request: Request, status: int, message: str | None = None, header
             notice=None,
             path=request.url.path,
             section="",
+            focused=False,
             title=heading,
             heading=heading,
             message=message or "",

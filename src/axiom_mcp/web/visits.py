@@ -98,6 +98,7 @@ class Visit:
             "notice": notice,
             "path": self.request.url.path,
             "section": "",
+            "focused": False,
             "title": "Axiom",
         }
         values.update(context)

@@ -64,6 +64,7 @@ async def consent(request: Request, visit: Visit) -> Response:
         return visit.render(
             "consent.html",
             headers=_consent_headers(pending),
+            focused=True,  # no navigation: one decision to make
             title=f"Allow {pending.client_name}?",
             pending=pending,
             scopes=scope_words(pending.scopes),
