@@ -1,4 +1,5 @@
-"""Removing what has expired: codes, pending requests, tokens, web sessions, unused registrations."""
+"""Removing what has expired: codes, pending requests, tokens, web sessions, unused registrations,
+login-throttle counts nobody has added to for a window."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from axiom_mcp.data import throttle
 from axiom_mcp.db.tables import (
     OAuthAccessToken,
     OAuthAuthorizationCode,
@@ -28,6 +30,7 @@ class CleanupReport:
     refresh_tokens: int = 0
     web_sessions: int = 0
     unused_clients: int = 0
+    login_throttle: int = 0
 
     def total(self) -> int:
         return sum(vars(self).values())
@@ -51,6 +54,7 @@ async def remove_expired(session: AsyncSession, settings: Settings) -> CleanupRe
         OAuthRefreshToken, or_(OAuthRefreshToken.expires <= now, OAuthRefreshToken.revoked.is_(True))
     )
     report.web_sessions = await purge(WebSession, WebSession.expires <= now)
+    report.login_throttle = await throttle.remove_stale(session, now)
     # Claude and others register anew on every connect: reap registrations nobody ever used, or that
     # went unused for the configured time and hold no consent.
     stale = now - settings.unused_client_ttl

@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
+from axiom_mcp.context import AppContext
 from axiom_mcp.data import users, web_sessions
 from axiom_mcp.data.schemas import ProfileOut
 from axiom_mcp.data.web_sessions import SessionInfo
@@ -54,7 +55,7 @@ class Visit:
         return str(self.request.scope.get("root_path", "")).rstrip("/")
 
     @property
-    def ctx(self) -> Any:
+    def ctx(self) -> AppContext:
         return self.config.ctx
 
     @property
