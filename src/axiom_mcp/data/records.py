@@ -82,8 +82,13 @@ async def _page(
     """One page of ``query`` (newest first) and the owner's total matching rows."""
     where = [model.user_id == user_id]
     if params.q:
-        pattern = _like(params.q)
-        where.append(or_(*(column.ilike(pattern, escape="\\") for column in search)))
+        if session.get_bind().dialect.name == "sqlite":
+            # SQLite's ILIKE is lower() LIKE lower(), ASCII only: lower both sides in Python instead.
+            pattern = _like(params.q.lower())
+            where.append(or_(*(func.axiom_fold(c).like(pattern, escape="\\") for c in search)))
+        else:
+            pattern = _like(params.q)
+            where.append(or_(*(column.ilike(pattern, escape="\\") for column in search)))
     total = await session.scalar(select(func.count()).select_from(model).where(*where))
     rows = await session.scalars(
         query.where(*where)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import (
@@ -52,6 +52,12 @@ def is_record_id(value: str) -> bool:
     return 0 < len(value) <= ID_LENGTH and value.isascii() and value.isalnum() and value == value.lower()
 
 
+def utc_stamp(value: datetime) -> str:
+    """ISO 8601 in UTC with a ``Z``, as PocketBase writes times (a naive value is taken as UTC)."""
+    value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    return value.isoformat().replace("+00:00", "Z")
+
+
 class Record(BaseModel):
     id: str
     user: str
@@ -60,7 +66,7 @@ class Record(BaseModel):
 
     @field_serializer("created", "updated")
     def _timestamp(self, value: datetime) -> str:
-        return value.isoformat().replace("+00:00", "Z")
+        return utc_stamp(value)
 
 
 class TagOut(Record):
@@ -100,7 +106,7 @@ class ProfileOut(BaseModel):
 
     @field_serializer("created", "updated")
     def _timestamp(self, value: datetime) -> str:
-        return value.isoformat().replace("+00:00", "Z")
+        return utc_stamp(value)
 
 
 T = TypeVar("T")

@@ -4,12 +4,22 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, text
+from sqlalchemy import event, make_url, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from axiom_mcp.settings import Settings
+
+
+FOLD = "axiom_fold"
+"""An SQLite function lower-casing all of Unicode (SQLite's lower() does only ASCII), so a search
+for "ärzte" finds "Ärzte" as PostgreSQL's ILIKE does."""
+
+
+def _fold(value: object) -> object:
+    return value.lower() if isinstance(value, str) else value
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -21,12 +31,23 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()
+    dbapi_connection.create_function(FOLD, 1, _fold, deterministic=True)
+
+
+def _sqlite_folder(url: str) -> Path | None:
+    """The folder of an SQLite file database (None for an in-memory one)."""
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return Path(database).parent
 
 
 def create_engine(settings: Settings) -> AsyncEngine:
     url = settings.database_url
     if url.startswith("sqlite"):
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        folder = _sqlite_folder(url)
+        if folder is not None:
+            folder.mkdir(parents=True, exist_ok=True)
         engine = create_async_engine(url, connect_args={"timeout": 10})
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
