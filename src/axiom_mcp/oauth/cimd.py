@@ -70,11 +70,37 @@ def check_document_url(url: str, settings: Settings) -> SplitResult:
     return parts
 
 
+_NAT64_PREFIX = ipaddress.IPv6Network("64:ff9b::/96")
+"""RFC 6052's well-known translation prefix: the low 32 bits are the IPv4 address a NAT64
+gateway connects to (Python counts the prefix as global whatever it embeds)."""
+_LOCAL_NAT64_PREFIX = ipaddress.IPv6Network("64:ff9b:1::/48")
+"""RFC 8215: for local use only, so never public."""
+_IPV4_COMPATIBLE = ipaddress.IPv6Network("::/96")
+
+
+def _embedded_ipv4(ip: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses an IPv6 address carries and may end up routed to: v4-mapped,
+    v4-compatible, NAT64, 6to4 and Teredo."""
+    found = [a for a in (ip.ipv4_mapped, ip.sixtofour) if a is not None]
+    if ip in _IPV4_COMPATIBLE or ip in _NAT64_PREFIX:
+        found.append(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
+    if ip.teredo is not None:
+        found.extend(ip.teredo)
+    return found
+
+
 def is_public_address(address: str) -> bool:
-    """Whether an IP address is globally routable (the only kind a document may come from)."""
+    """Whether an IP address is globally routable (the only kind a document may come from).
+
+    An IPv6 address that embeds an IPv4 address (``::ffff:10.0.0.1``, ``64:ff9b::a00:1``,
+    ``2002:a00:1::``) is public only if the embedded address is too.
+    """
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip in _LOCAL_NAT64_PREFIX or not all(is_public_address(str(v4)) for v4 in _embedded_ipv4(ip)):
+            return False
+        if ip.ipv4_mapped is not None:
+            ip = ip.ipv4_mapped
     return ip.is_global and not ip.is_multicast
 
 
