@@ -259,13 +259,15 @@ async def test_listing_tools_needs_no_particular_scope(mcp: McpService, member: 
         (b'{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"get_user_items"}}', [(3, "get_user_items")]),
         (b'[{"jsonrpc":"2.0","id":1,"method":"tools/list"},{"jsonrpc":"2.0","id":"b","method":"tools/call",'
          b'"params":{"name":"delete_user_tag","arguments":{"id":"x"}}}]', [("b", "delete_user_tag")]),
+        (b'{"jsonrpc":"2.0","id":4,"method":"tools\\/call","params":{"name":"create_user_\\u0074ag"}}',
+         [(4, "create_user_tag")]),
         (b'{"jsonrpc":"2.0","id":1,"method":"tools/list"}', []),
         (b'{"method":"tools/call","params":{"name":7}}', []),
         (b'{"method":"tools/call","params":"x"}', []),
         (b'{not json, but says tools/call', []),
         (b"[" * 100_000 + b'"tools/call"' + b"]" * 100_000, []),
     ],
-    ids=["one-call", "batch", "not-a-call", "name-not-a-string", "params-not-an-object", "not-json", "deep-nesting"],
+    ids=["one-call", "batch", "escaped", "not-a-call", "name-not-a-string", "params-not-an-object", "not-json", "deep-nesting"],
 )
 def test_tools_called_finds_every_call_in_a_body(body: bytes, calls: list[tuple[object, str]]) -> None:
     assert tools_called(body) == calls

@@ -119,7 +119,9 @@ def modern_tool_call(scope: Scope) -> tuple[bool, str | None]:
 
 def tools_called(body: bytes) -> list[tuple[Any, str]]:
     """``(request id, tool name)`` of every ``tools/call`` in a JSON-RPC body (one message or a batch)."""
-    if b"tools/call" not in body:  # the common case costs a substring search, not a parse
+    if b"tools/call" not in body and b"\\" not in body:
+        # Without a backslash no JSON escape can spell the method differently, so the common
+        # case costs two substring searches, not a parse.
         return []
     try:
         data = json.loads(body)

@@ -144,7 +144,10 @@ class AxiomTool(Tool):
         return frozenset(field.alias or name for name, field in fields.items())
 
     async def run(self, arguments: dict[str, Any], context: Any, convert_result: bool = False) -> Any:
-        caller(context, self.scope)  # first: without the scope, nothing else about the call matters
+        try:
+            caller(context, self.scope)  # first: without the scope, nothing else about the call matters
+        except ToolError as exc:
+            raise ToolError(f"Error executing tool {self.name}: {exc}") from exc
         unknown = sorted(arguments.keys() - self.argument_names)
         if unknown:
             takes = ", ".join(sorted(self.argument_names)) or "no arguments"
