@@ -49,6 +49,9 @@ _DURATIONS = (
 )
 
 
+Port = Annotated[int, Field(ge=1, le=65535)]
+
+
 def _alias(name: str, *extra: str) -> AliasChoices:
     return AliasChoices(f"AXIOM_{name.upper()}", *extra)
 
@@ -76,9 +79,9 @@ class Settings(BaseSettings):
     )
 
     host: str = Field("127.0.0.1", description="Address the servers bind to.")
-    auth_port: int = Field(8090, validation_alias=_alias("auth_port"))
-    web_port: int = Field(3000, validation_alias=_alias("web_port"))
-    mcp_port: int = Field(8091, validation_alias=_alias("mcp_port", "PORT"))
+    auth_port: Port = Field(8090, validation_alias=_alias("auth_port"))
+    web_port: Port = Field(3000, validation_alias=_alias("web_port"))
+    mcp_port: Port = Field(8091, validation_alias=_alias("mcp_port", "PORT"))
 
     public_url: str = Field(
         "",
@@ -89,7 +92,7 @@ class Settings(BaseSettings):
     web_url: str = Field("", validation_alias=_alias("web_url", "VITE_APP_URL"))
     mcp_url: str = Field("", description="Public URL of the MCP service (without /mcp).")
     single_origin: bool = Field(False, description="Serve all three services on one port under public_url.")
-    single_origin_port: int = Field(8000, description="The port of single-origin mode.")
+    single_origin_port: Port = Field(8000, description="The port of single-origin mode.")
 
     # Durations read ISO 8601 (`P90D`, `PT15M`), `[D days, ]HH:MM:SS`, or a number of seconds (`3600`).
     access_token_ttl: timedelta = Field(timedelta(days=90), description="The seed's 90 days.")
@@ -166,6 +169,14 @@ class Settings(BaseSettings):
         self.public_url = (self.public_url or f"http://localhost:{self.auth_port}").rstrip("/")
         self.web_url = (self.web_url or f"http://localhost:{self.web_port}").rstrip("/")
         self.mcp_url = (self.mcp_url or f"http://localhost:{self.mcp_port}").rstrip("/")
+        for name in ("public_url", "web_url", "mcp_url"):
+            # These become the issuer, redirect targets and token audiences: a typo must stop the start.
+            parts = urlsplit(getattr(self, name))
+            if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+                raise ValueError(
+                    f"AXIOM_{name.upper()} must be an absolute http(s) URL without query or fragment, "
+                    f"like https://axiom.example.com (got {getattr(self, name)!r})"
+                )
         if self.environment != "development":
             # A generated secret is fine on one developer's machine, never on a shared deployment.
             if not self.secret_key:
