@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from axiom_mcp.observability import JsonFormatter, RequestLog, _RequestIdFilter, is_trusted_proxy, redact
 from axiom_mcp.server import server_config
 from tests.conftest import make_settings
+from tests.support.servers import running
 
 SECRET = "s3cr3t-t0ken-value"
 
@@ -184,3 +185,19 @@ def test_uvicorn_is_configured_without_its_access_log_and_with_our_layer(tmp_pat
     assert config.proxy_headers is False  # RequestLog applies them, from trusted proxies only
     assert isinstance(config.app, RequestLog)
     assert config.app.trusted_proxies == ["10.0.0.1"]
+
+
+async def test_a_response_the_app_left_open_is_ended_properly() -> None:
+    async def gives_up(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            for answer in ("lifespan.startup.complete", "lifespan.shutdown.complete"):
+                await receive()
+                await send({"type": answer})
+            return
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/event-stream")]})
+        await send({"type": "http.response.body", "body": b"event: endpoint\n\n", "more_body": True})
+        # returns without the final body message, as an SSE stream ended by shutdown does
+
+    async with running(RequestLog(gives_up, service="mcp")) as url, httpx.AsyncClient() as client:
+        response = await client.get(f"{url}/sse")
+    assert response.text == "event: endpoint\n\n"

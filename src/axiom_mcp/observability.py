@@ -14,6 +14,7 @@ Behind a reverse proxy, ``X-Forwarded-For`` and ``X-Forwarded-Proto`` are applie
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import ipaddress
 import json
@@ -117,12 +118,15 @@ class RequestLog:
         token = REQUEST_ID.set(request_id)
         started = time.perf_counter()
         status: int | None = None
+        complete = False
 
         async def send_with_id(message: Message) -> None:
-            nonlocal status
+            nonlocal status, complete
             if message["type"] == "http.response.start":
                 status = int(message["status"])
                 MutableHeaders(scope=message).append("X-Request-ID", request_id)
+            elif message["type"] == "http.response.body" and not message.get("more_body", False):
+                complete = True
             await send(message)
 
         try:
@@ -134,6 +138,12 @@ class RequestLog:
             if status is None and scope["type"] == "http":
                 await PlainTextResponse("Internal Server Error", status_code=500)(scope, receive, send_with_id)
             status = status or 500
+        else:
+            if status is not None and not complete and scope["type"] == "http":
+                # A stream the app gave up on (an SSE stream ended by shutdown): end the response
+                # properly, so the client sees the end of the stream rather than a broken connection.
+                with contextlib.suppress(Exception):
+                    await send({"type": "http.response.body", "body": b"", "more_body": False})
         finally:
             client = scope.get("client")  # after ProxyHeadersMiddleware: the forwarded client
             self.log.info(

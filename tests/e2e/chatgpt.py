@@ -120,6 +120,8 @@ class Journey:
     """What one connection did and saw, for the test to check."""
 
     tool_names: list[str] = field(default_factory=list)
+    access_token: str = ""
+    """The last access token (for the MCP resource), still valid when the journey ends."""
     secrets: list[str] = field(default_factory=list)
     """Every token and code that passed: none of them may appear in a server log."""
 
@@ -207,6 +209,8 @@ async def use_like_chatgpt(mcp_endpoint: str, person: Person, *, mode: str = "au
         for tool_tag in (tag, other):
             _data(await client.call_tool("delete_user_tag", {"id": tool_tag["id"]}))
 
+    assert storage.tokens is not None
+    journey.access_token = storage.tokens.access_token
     for tokens in storage.history:
         journey.secrets.append(tokens.access_token)
         if tokens.refresh_token:

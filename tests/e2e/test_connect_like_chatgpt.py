@@ -10,11 +10,14 @@ exit 0, and no token, code or password may appear in any line the servers logged
 from __future__ import annotations
 
 import secrets
+import time
 from pathlib import Path
 
+import httpx
 import pytest
 from playwright.async_api import Browser
 
+from axiom_mcp.server import GRACEFUL_SECONDS
 from tests.e2e.chatgpt import EXPECTED_TOOLS, Person, use_like_chatgpt
 from tests.e2e.processes import (
     SECRET_KEY,
@@ -134,6 +137,20 @@ async def test_single_origin_one_port_one_url(browser: Browser, tmp_path: Path) 
         assert journey.tool_names == EXPECTED_TOOLS
         # Login and consent happened on the same origin as the MCP endpoint.
         assert all(page.startswith(_url(port)) for page in person.pages), person.pages
+
+        # Graceful shutdown with a legacy SSE stream open: the stream is ended, not waited out.
+        headers = {"Authorization": f"Bearer {journey.access_token}", "Accept": "text/event-stream"}
+        async with httpx.AsyncClient(timeout=httpx.Timeout(30)) as http:
+            async with http.stream("GET", f"{_url(port)}/sse", headers=headers) as stream:
+                assert stream.status_code == 200
+                lines = stream.aiter_lines()  # kept: a dropped iterator would close the stream itself
+                assert await anext(lines) == "event: endpoint"
+                started = time.monotonic()
+                await server.stop()
+                stopped_in = time.monotonic() - started
+                rest = [line async for line in lines]  # the server ended the stream cleanly
+                assert rest[0].startswith("data: /messages?session_id="), rest
+        assert stopped_in < GRACEFUL_SECONDS / 2, f"shutdown waited {stopped_in:.1f} s for an open SSE stream"
     assert_stopped_gracefully(server)
     assert_logs_are_clean([server], journey.secrets)
 
