@@ -120,7 +120,7 @@ BAD_DOCUMENTS: list[tuple[str, dict[str, Any], str]] = [
     ("too-large-streamed", {"answer": _large(6000, declared=False)}, "larger than"),
     ("not-found", {"answer": _fixed(Response(b"{}", status_code=404))}, "HTTP 404"),
     ("redirect", {"answer": _fixed(RedirectResponse("/clients/elsewhere.json", status_code=302))}, "redirect"),
-    ("slow", {"answer": _fixed(Response(b"{}"), delay=2.0)}, "timed out"),
+    ("slow", {"answer": _fixed(Response(b"{}"), delay=3.0), "timeout": 1.0}, "timed out"),
 ]
 
 
@@ -133,10 +133,10 @@ async def test_bad_documents_are_refused(ctx: AppContext, documents: DocumentSer
         documents.client_document(path, **how["fields"])
     else:
         documents.serve(path, how["answer"])
-    quick = with_settings(ctx, cimd_timeout_seconds=0.5)
+    settings = with_settings(ctx, cimd_timeout_seconds=how.get("timeout", ctx.settings.cimd_timeout_seconds)).settings
     async with ctx.db.session() as session:
         with pytest.raises(OAuthError) as caught:
-            await cimd.resolve(session, quick.settings, client_id)
+            await cimd.resolve(session, settings, client_id)
     assert caught.value.error == "invalid_client"
     assert mentions in caught.value.description
     assert documents.hits["/clients/elsewhere.json"] == 0  # no redirect was followed

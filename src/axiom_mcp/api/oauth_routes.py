@@ -30,7 +30,7 @@ from starlette.types import Receive, Scope, Send
 from axiom_mcp.api.auth import bearer_token
 from axiom_mcp.context import AppContext
 from axiom_mcp.data.tokens import FIRST_PARTY_CLIENT_ID, TokenInfo
-from axiom_mcp.oauth import authorize, client_auth, introspect, registration, revoke, token
+from axiom_mcp.oauth import authorize, cimd, client_auth, introspect, registration, revoke, token
 from axiom_mcp.oauth.errors import (
     InvalidClient,
     InvalidClientMetadata,
@@ -194,6 +194,12 @@ def build_oauth_routes(ctx: AppContext) -> list[BaseRoute]:
     settings = ctx.settings
     registrations = RateLimiter(settings.registration_rate_limit, 60.0)
 
+    async def prefetch_client(creds: client_auth.ClientCredentials) -> None:
+        try:
+            await cimd.prefetch(ctx.db, settings, creds.client_id)
+        except InvalidClient as exc:  # answered as client authentication failures are (401)
+            raise InvalidClient(exc.description, headers=client_auth.BASIC_CHALLENGE if creds.basic else {}) from exc
+
     async def metadata(_: Request) -> Response:
         return JSONResponse(authorization_server_metadata(settings), headers={"Cache-Control": "public, max-age=300"})
 
@@ -206,6 +212,7 @@ def build_oauth_routes(ctx: AppContext) -> list[BaseRoute]:
 
     async def authorize_get(request: Request) -> Response:
         params = Params.from_query(request.url.query)
+        await cimd.prefetch(ctx.db, settings, params.get("client_id"))
         request_id = await in_session(ctx, lambda s: authorize.start(s, settings, params))
         return RedirectResponse(
             authorize.consent_url(settings, request_id), status_code=302, headers={"Cache-Control": "no-store"}
@@ -238,6 +245,7 @@ def build_oauth_routes(ctx: AppContext) -> list[BaseRoute]:
     async def token_endpoint(request: Request) -> Response:
         params = await form_params(request)
         creds = client_auth.credentials(request.headers.get("authorization"), params)
+        await prefetch_client(creds)
 
         async def work(session: AsyncSession) -> token.TokenResponse:
             client = await client_auth.authenticate(session, settings, creds)
@@ -250,6 +258,7 @@ def build_oauth_routes(ctx: AppContext) -> list[BaseRoute]:
     async def revoke_endpoint(request: Request) -> Response:
         params = await form_params(request)
         creds = client_auth.credentials(request.headers.get("authorization"), params)
+        await prefetch_client(creds)
 
         async def work(session: AsyncSession) -> list[Revoked]:
             client = await client_auth.authenticate(session, settings, creds)
@@ -269,6 +278,8 @@ def build_oauth_routes(ctx: AppContext) -> list[BaseRoute]:
                     "The bearer token is invalid.", headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}
                 )
         creds = None if bearer else client_auth.credentials(authorization, params)
+        if creds is not None:
+            await prefetch_client(creds)
 
         async def work(session: AsyncSession) -> dict[str, Any]:
             if creds is not None:

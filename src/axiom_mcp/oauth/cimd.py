@@ -29,6 +29,7 @@ import httpx
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from axiom_mcp.db.engine import Database
 from axiom_mcp.db.tables import OAuthClient
 from axiom_mcp.ids import utcnow
 from axiom_mcp.oauth.clients import CODE_GRANT, REFRESH_GRANT, extra_metadata
@@ -199,20 +200,45 @@ def client_values(url: str, document: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _is_fresh(row: OAuthClient | None, settings: Settings) -> bool:
+    if row is None or row.source != "cimd" or row.metadata_fetched_at is None:
+        return False
+    return row.metadata_fetched_at > utcnow() - timedelta(seconds=settings.cimd_cache_seconds)
+
+
+async def _store(session: AsyncSession, url: str, values: dict[str, Any], exists: bool) -> None:
+    values = {**values, "source": "cimd", "metadata_fetched_at": utcnow(), "client_secret_hash": None}
+    if not exists:
+        columns = {("metadata" if k == "client_metadata" else k): v for k, v in values.items()}
+        await insert_if_absent(session, OAuthClient, {"client_id": url, **columns}, ["client_id"])
+    await session.execute(update(OAuthClient).where(OAuthClient.client_id == url).values(**values))
+
+
+async def prefetch(db: Database, settings: Settings, client_id: str | None) -> None:
+    """Bring a document client's cached row up to date *outside* the request's transaction, so a
+    slow document server never holds a database connection (a pool-exhaustion lever otherwise).
+    A no-op for other client ids; errors are the same as ``resolve``'s."""
+    if not client_id or not is_metadata_document_url(client_id, settings):
+        return
+    check_document_url(client_id, settings)
+    async with db.session() as session:
+        row = await session.scalar(select(OAuthClient).where(OAuthClient.client_id == client_id))
+        if _is_fresh(row, settings):
+            return
+        exists = row is not None
+    values = client_values(client_id, await fetch_document(client_id, settings))
+    async with db.session() as session:
+        await _store(session, client_id, values, exists)
+
+
 async def resolve(session: AsyncSession, settings: Settings, url: str) -> OAuthClient:
     """The client a metadata document URL names: from the cache if fresh, else fetched now."""
     check_document_url(url, settings)
     row = await session.scalar(select(OAuthClient).where(OAuthClient.client_id == url))
-    now = utcnow()
-    fresh_after = now - timedelta(seconds=settings.cimd_cache_seconds)
-    if row is not None and row.source == "cimd" and row.metadata_fetched_at and row.metadata_fetched_at > fresh_after:
+    if row is not None and _is_fresh(row, settings):
         return row
     values = client_values(url, await fetch_document(url, settings))
-    values.update(source="cimd", metadata_fetched_at=now, client_secret_hash=None)
-    if row is None:
-        columns = {("metadata" if k == "client_metadata" else k): v for k, v in values.items()}
-        await insert_if_absent(session, OAuthClient, {"client_id": url, **columns}, ["client_id"])
-    await session.execute(update(OAuthClient).where(OAuthClient.client_id == url).values(**values))
+    await _store(session, url, values, exists=row is not None)
     row = await session.scalar(
         select(OAuthClient).where(OAuthClient.client_id == url).execution_options(populate_existing=True)
     )
