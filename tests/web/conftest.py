@@ -8,13 +8,13 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.async_api import Browser, Page, async_playwright
+from playwright.async_api import Browser, async_playwright
 
 from axiom_mcp.app import create_auth_app
 from axiom_mcp.context import AppContext
 from axiom_mcp.web.app import create_web_app
 from tests.support.factories import TestUser
-from tests.web.helpers import sign_in_directly, own_address
+from tests.web.helpers import Screenshots, own_address, sign_in_directly
 
 
 @pytest.fixture
@@ -64,22 +64,6 @@ async def chromium() -> AsyncIterator[Browser]:
             yield browser
         finally:
             await browser.close()
-
-
-class Screenshots:
-    """Saves full-page screenshots under test-artifacts/screenshots and remembers them for the summary."""
-
-    def __init__(self, folder: Path, taken: list[Path], prefix: str) -> None:
-        self.folder = folder
-        self.taken = taken
-        self.prefix = prefix
-
-    async def save(self, page: Page, name: str) -> Path:
-        self.folder.mkdir(parents=True, exist_ok=True)
-        path = self.folder / f"{name}-{self.prefix}.png"
-        await page.screenshot(path=str(path), full_page=True)
-        self.taken.append(path)
-        return path
 
 
 @pytest.fixture

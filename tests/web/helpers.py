@@ -5,10 +5,12 @@ from __future__ import annotations
 import html
 import re
 import secrets
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
+from playwright.async_api import Page
 
 from axiom_mcp.context import AppContext
 from axiom_mcp.data import web_sessions
@@ -87,3 +89,19 @@ async def pending_request(auth: httpx.AsyncClient, client_id: str, *, redirect_u
     location = urlsplit(response.headers["location"])
     assert location.path == "/oauth/consent"
     return f"{location.path}?{location.query}", verifier
+
+
+class Screenshots:
+    """Saves full-page screenshots under test-artifacts/screenshots and remembers them for the summary."""
+
+    def __init__(self, folder: Path, taken: list[Path], prefix: str) -> None:
+        self.folder = folder
+        self.taken = taken
+        self.prefix = prefix
+
+    async def save(self, page: Page, name: str) -> Path:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        path = self.folder / f"{name}-{self.prefix}.png"
+        await page.screenshot(path=str(path), full_page=True)
+        self.taken.append(path)
+        return path

@@ -26,7 +26,7 @@ from axiom_mcp.oauth.pkce import s256
 from axiom_mcp.web.app import create_web_app
 from tests.support.factories import TestUser
 from tests.support.servers import free_port, running
-from tests.web.conftest import Screenshots
+from tests.web.helpers import Screenshots
 
 pytestmark = pytest.mark.browser
 
