@@ -39,14 +39,14 @@ def axiom_command(*args: str) -> list[str]:
     return [sys.executable, "-m", "axiom_mcp.cli", *args]
 
 
-async def run_cli(env: dict[str, str], *args: str, timeout: float = 120.0) -> str:
+async def run_cli(env: dict[str, str], *args: str, timeout: float = 120.0, expect: int = 0) -> str:
     """Run one ``axiom`` command to the end; its output, or an assertion error with it."""
     proc = await asyncio.create_subprocess_exec(
         *axiom_command(*args), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
     )
     out, _ = await asyncio.wait_for(proc.communicate(), timeout=timeout)
     text = out.decode()
-    assert proc.returncode == 0, f"axiom {' '.join(args)} exited {proc.returncode}:\n{text}"
+    assert proc.returncode == expect, f"axiom {' '.join(args)} exited {proc.returncode}:\n{text}"
     return text
 
 

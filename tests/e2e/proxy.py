@@ -3,12 +3,13 @@
 Every request goes to the next upstream in turn, with no affinity of any kind, and its response
 (SSE streams included) is streamed back unbuffered. The Host header is passed on, as nginx's
 ``proxy_set_header Host $host`` does: the instances check it against their public URL, which is
-this proxy's.
+this proxy's. Like deploy/nginx/axiom.conf it sets X-Forwarded-For/-Proto and X-Request-ID.
 """
 
 from __future__ import annotations
 
 import itertools
+import secrets
 from dataclasses import dataclass, field
 
 import httpx
@@ -30,11 +31,18 @@ _HOP_BY_HOP = {
 }
 
 
+CLIENT_ADDRESS = "192.0.2.10"
+"""Where this balancer says every request came from (a documentation address, RFC 5737): the
+instances believe it only because they list the balancer in AXIOM_TRUSTED_PROXIES."""
+
+
 @dataclass
 class RoundRobinProxy:
     upstreams: list[str]
     served: list[tuple[str, str, str]] = field(default_factory=list)
     """(upstream, method, path) of every request, in order."""
+    request_ids: list[str] = field(default_factory=list)
+    """The X-Request-ID this balancer gave each request, as nginx's $request_id would."""
 
     def __post_init__(self) -> None:
         self._next = itertools.cycle(self.upstreams)
@@ -57,7 +65,14 @@ class RoundRobinProxy:
         request = Request(scope, receive)
         upstream = next(self._next)
         self.served.append((upstream, request.method, request.url.path))
-        headers = [(k, v) for k, v in request.headers.items() if k.lower() not in _HOP_BY_HOP]
+        request_id = f"lb-{len(self.served)}-{secrets.token_hex(4)}"
+        self.request_ids.append(request_id)
+        headers = [
+            (k, v)
+            for k, v in request.headers.items()
+            if k.lower() not in _HOP_BY_HOP and not k.lower().startswith("x-forwarded-") and k.lower() != "x-request-id"
+        ]
+        headers += [("X-Forwarded-For", CLIENT_ADDRESS), ("X-Forwarded-Proto", "http"), ("X-Request-ID", request_id)]
         outgoing = self._client.build_request(
             request.method,
             upstream + request.url.path,

@@ -28,7 +28,7 @@ from tests.e2e.processes import (
     run_cli,
     serving,
 )
-from tests.e2e.proxy import RoundRobinProxy
+from tests.e2e.proxy import CLIENT_ADDRESS, RoundRobinProxy
 from tests.support.databases import postgres_database
 from tests.support.servers import free_port, running
 
@@ -90,8 +90,11 @@ async def test_one_process_on_sqlite(browser: Browser, tmp_path: Path) -> None:
         journey = await use_like_chatgpt(f"{urls['mcp']}/mcp", Person(email, PASSWORD, browser), mode="legacy")
         assert journey.tool_names == EXPECTED_TOOLS
         await _cleanup_runs(env)
+        health = await run_cli(env, "health")
+        assert [line.split(":")[0] for line in health.splitlines()] == ["auth", "web", "mcp"]
     assert_stopped_gracefully(server)
     assert_logs_are_clean([server], journey.secrets)
+    assert "mcp: " in await run_cli(env, "health", "--only", "mcp", expect=1)  # stopped: unhealthy
 
 
 async def test_split_services_sharing_postgres(browser: Browser, tmp_path: Path) -> None:
@@ -138,6 +141,13 @@ async def test_single_origin_one_port_one_url(browser: Browser, tmp_path: Path) 
         # Login and consent happened on the same origin as the MCP endpoint.
         assert all(page.startswith(_url(port)) for page in person.pages), person.pages
 
+        # Nobody is trusted here: forged forwarded headers and request ids are ignored.
+        forged = httpx.get(
+            f"{_url(port)}/health",
+            headers={"X-Forwarded-For": "198.51.100.66", "X-Forwarded-Proto": "https", "X-Request-ID": "forged-id"},
+        )
+        assert forged.status_code == 200 and forged.headers["x-request-id"] != "forged-id"
+
         # Graceful shutdown with a legacy SSE stream open: the stream is ended, not waited out.
         headers = {"Authorization": f"Bearer {journey.access_token}", "Accept": "text/event-stream"}
         async with httpx.AsyncClient(timeout=httpx.Timeout(30)) as http:
@@ -153,6 +163,10 @@ async def test_single_origin_one_port_one_url(browser: Browser, tmp_path: Path) 
         assert stopped_in < GRACEFUL_SECONDS / 2, f"shutdown waited {stopped_in:.1f} s for an open SSE stream"
     assert_stopped_gracefully(server)
     assert_logs_are_clean([server], journey.secrets)
+    requests = [line for line in server.log_lines() if line.get("logger") == "axiom.http"]
+    assert {line["client"] for line in requests} == {"127.0.0.1"}
+    assert {line["scheme"] for line in requests} == {"http"}
+    assert "forged-id" not in server.log()
 
 
 async def test_two_instances_behind_a_round_robin_balancer(browser: Browser, tmp_path: Path) -> None:
@@ -176,6 +190,7 @@ async def test_two_instances_behind_a_round_robin_balancer(browser: Browser, tmp
                     AXIOM_SECRET_KEY=SECRET_KEY,
                     AXIOM_SINGLE_ORIGIN_PORT=str(port),
                     AXIOM_PUBLIC_URL=public,
+                    AXIOM_TRUSTED_PROXIES="127.0.0.1",
                 ),
                 ready_urls=[_url(port) + "/health"],
                 log_path=tmp_path / f"instance{i + 1}.log",
@@ -198,3 +213,14 @@ async def test_two_instances_behind_a_round_robin_balancer(browser: Browser, tmp
     assert all(a[0] != b[0] for a, b in zip(proxy.served, proxy.served[1:], strict=False))
     assert_stopped_gracefully(*processes)
     assert_logs_are_clean(processes, journey.secrets)
+    # The balancer is trusted: its client address and request ids are the ones in the logs.
+    # (Only the readiness probes of /health went to the instances directly.)
+    logged = [
+        line
+        for process in processes
+        for line in process.log_lines()
+        if line.get("logger") == "axiom.http" and line.get("path") != "/health"
+    ]
+    assert len(logged) == len(proxy.served)
+    assert {line["client"] for line in logged} == {CLIENT_ADDRESS}
+    assert {line["request_id"] for line in logged} == set(proxy.request_ids)
