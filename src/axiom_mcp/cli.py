@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from pydantic import ValidationError
+from sqlalchemy.exc import SQLAlchemyError
 
 from axiom_mcp.context import AppContext
 from axiom_mcp.errors import AxiomError
@@ -149,8 +150,16 @@ def main(argv: list[str] | None = None) -> int:
             asyncio.run(_with_context(settings, _cleanup))
         elif args.command == "user":
             asyncio.run(_with_context(settings, _user_command(args)))
-    except (AxiomError, ValidationError) as exc:
-        print(f"axiom: {exc}", file=sys.stderr)
+    except AxiomError as exc:
+        print(f"axiom: {exc.message}", file=sys.stderr)
+        return 1
+    except ValidationError as exc:  # bad input to a command (user create's email or password, say)
+        for error in exc.errors(include_url=False):
+            where = ".".join(str(part) for part in error["loc"]) or "input"
+            print(f"axiom: {where}: {error['msg']}", file=sys.stderr)
+        return 1
+    except (OSError, SQLAlchemyError) as exc:  # the database is unreachable, refused us, or is broken
+        print(f"axiom: database error ({settings.database_url.split('://')[0]}): {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 _hasher = PasswordHasher()  # argon2id, RFC 9106 second recommended option
-_DUMMY_HASH = _hasher.hash("an unknown account still costs one verification")
+
+
+@cache
+def _dummy_hash() -> str:
+    # Made on first use, not at import: a hash costs ~0.1-1 s, which every `axiom` command paid.
+    return _hasher.hash("an unknown account still costs one verification")
 
 
 def hash_password(password: str) -> str:
@@ -16,7 +23,7 @@ def hash_password(password: str) -> str:
 def verify_password(stored_hash: str | None, password: str) -> bool:
     """True when ``password`` matches; an unknown account (``None``) costs the same time and fails."""
     try:
-        return _hasher.verify(stored_hash or _DUMMY_HASH, password) and stored_hash is not None
+        return _hasher.verify(stored_hash or _dummy_hash(), password) and stored_hash is not None
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 
