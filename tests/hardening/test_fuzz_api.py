@@ -13,7 +13,7 @@ real bearer token to a real server. Guarantees checked on every response:
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -29,8 +29,10 @@ from starlette.testclient import TestClient
 
 from axiom_mcp.app import create_auth_app
 from axiom_mcp.context import AppContext
+from axiom_mcp.db.migrate import migrate
 from tests.conftest import make_settings
 from tests.hardening.thread_server import serve_in_thread
+from tests.support.databases import database
 from tests.support.factories import make_user
 
 FUZZ_EXAMPLES = 15
@@ -81,11 +83,23 @@ class FuzzTarget:
 
 
 @pytest.fixture(scope="module")
-def fuzz_server(ctx: AppContext) -> Iterator[FuzzTarget]:
-    """A real auth + API server over this run's database, and a user's token with every scope."""
-    with serve_in_thread(ctx.settings, create_auth_app) as server:
-        owner = server.call(make_user)
-        yield FuzzTarget(server.url, {"Authorization": f"Bearer {owner.token}"})
+async def fuzz_server(db_kind: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[FuzzTarget]:
+    """A real auth + API server over a database of its own, and a user's token with every scope.
+
+    Its own database, because the fuzzer's failed logins lock 127.0.0.1 in the login throttle
+    for up to 15 minutes; in the shared test database that would lock other tests out.
+    """
+    folder = tmp_path_factory.mktemp(f"fuzz-{db_kind}")
+    async with database(db_kind, folder) as url:
+        settings = make_settings(url, folder)
+        setup = AppContext.from_settings(settings)
+        try:
+            await migrate(setup.db.engine)
+        finally:
+            await setup.close()
+        with serve_in_thread(settings, create_auth_app) as server:
+            owner = server.call(make_user)
+            yield FuzzTarget(server.url, {"Authorization": f"Bearer {owner.token}"})
 
 
 CHECKS = [not_a_server_error, negative_data_rejection, error_is_json_body]
