@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import socket
 from collections.abc import Iterator
 from typing import Literal
 
@@ -24,6 +25,7 @@ import uvicorn
 from starlette.types import ASGIApp
 
 from axiom_mcp.context import AppContext
+from axiom_mcp.errors import AxiomError
 from axiom_mcp.data.cleanup import remove_expired
 from axiom_mcp.db.migrate import migrate
 from axiom_mcp.settings import Settings
@@ -85,13 +87,51 @@ def _public_url(settings: Settings, name: str) -> str:
     return {"auth": settings.public_url, "web": settings.web_url, "mcp": settings.mcp_url}.get(name, settings.public_url)
 
 
-async def serve(settings: Settings, only: Service | None = None) -> None:
-    ctx = AppContext.from_settings(settings)
-    await migrate(ctx.db.engine)
-    apps = build_apps(ctx, only)
-    servers = [_Server(server_config(settings, name, app, port)) for name, app, port in apps]
+class ServeError(AxiomError):
+    """A service could not start: its port is taken, or its app failed to start."""
 
+
+def bind(host: str, port: int) -> socket.socket:
+    """Listen on ``host:port`` before anything starts, so a taken port is one clear error."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise ServeError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
+    sock.set_inheritable(True)
+    return sock
+
+
+async def serve(settings: Settings, only: Service | None = None) -> None:
+    """Run the services until SIGTERM or Ctrl-C; raises ``ServeError`` if one cannot start."""
+    ctx = AppContext.from_settings(settings)
+    sockets: list[socket.socket] = []
+    try:
+        await migrate(ctx.db.engine)
+        apps = build_apps(ctx, only)
+        for _name, _app, port in apps:
+            sockets.append(bind(settings.host, port))
+        servers = [_Server(server_config(settings, name, app, port)) for name, app, port in apps]
+        await _run(ctx, settings, apps, servers, sockets)
+    finally:
+        for sock in sockets:
+            sock.close()
+        await ctx.close()
+        log.info("stopped")
+
+
+async def _run(
+    ctx: AppContext,
+    settings: Settings,
+    apps: list[tuple[str, ASGIApp, int]],
+    servers: list[_Server],
+    sockets: list[socket.socket],
+) -> None:
     loop = asyncio.get_running_loop()
+    failed: list[str] = []
 
     def stop(sig: signal.Signals) -> None:
         log.info("received %s, shutting down", sig.name)
@@ -100,23 +140,31 @@ async def serve(settings: Settings, only: Service | None = None) -> None:
             # hooks it to end open SSE streams instead of waiting out the graceful timeout.
             server.handle_exit(sig, None)
 
+    async def run_one(name: str, server: _Server, sock: socket.socket) -> None:
+        try:
+            await server.serve(sockets=[sock])
+        except SystemExit:  # uvicorn's way of saying the app's startup failed (it logged why)
+            failed.append(name)
+        if not server.started and name not in failed:
+            failed.append(name)
+        if failed:  # one service down takes the others with it: a half-running deployment misleads
+            for other in servers:
+                other.should_exit = True
+
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop, sig)
     for name, _app, port in apps:
         log.info("serving %s on http://%s:%s, public URL %s", name, settings.host, port, _public_url(settings, name))
     sweeper = asyncio.create_task(cleanup_periodically(ctx))
     try:
-        await asyncio.gather(*(server.serve() for server in servers))
-        if not all(server.started for server in servers):
-            raise SystemExit(3)  # a port was taken or an app failed to start; uvicorn logged why
+        await asyncio.gather(
+            *(run_one(name, server, sock) for (name, _app, _port), server, sock in zip(apps, servers, sockets, strict=True))
+        )
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
-        # One failed server must not leave the others running.
-        for server in servers:
-            server.should_exit = True
         sweeper.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await sweeper
-        await ctx.close()
-        log.info("stopped")
+    if failed:
+        raise ServeError(f"{', '.join(failed)} failed to start (see the log above)")
