@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+from pydantic_settings import BaseSettings
 
 from axiom_mcp.app import create_auth_app
 from axiom_mcp.context import AppContext
@@ -14,6 +16,16 @@ from axiom_mcp.db.migrate import migrate
 from axiom_mcp.settings import Settings
 from tests.support.databases import database
 from tests.support.factories import TestUser, make_user
+
+
+class _ArgumentsOnly(Settings):
+    """Settings from arguments alone: this machine's AXIOM_*, PORT or VITE_* variables never leak in."""
+
+    @classmethod
+    def settings_customise_sources(
+        cls, settings_cls: type[BaseSettings], init_settings: Any, **_other_sources: Any
+    ) -> tuple[Any, ...]:
+        return (init_settings,)
 
 
 def make_settings(database_url: str, data_dir: Path, **overrides: object) -> Settings:
@@ -27,7 +39,7 @@ def make_settings(database_url: str, data_dir: Path, **overrides: object) -> Set
         "cimd_allow_http": True,
     }
     values.update(overrides)
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+    return _ArgumentsOnly(**values)  # type: ignore[arg-type]
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgres"])
