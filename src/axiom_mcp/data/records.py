@@ -89,14 +89,16 @@ async def _page(
         else:
             pattern = _like(params.q)
             where.append(or_(*(column.ilike(pattern, escape="\\") for column in search)))
+    order = (model.created.desc(), model.id.desc())
+    offset = (params.page - 1) * params.perPage
+    # A deferred join: the page's ids first (from the (user_id, created, id) index alone, so a
+    # deep OFFSET skips index entries, not table rows), then just those rows.
+    page_ids = select(model.id).where(*where).order_by(*order).limit(params.perPage).offset(offset)
+    rows = (await session.scalars(query.where(model.id.in_(page_ids)).order_by(*order))).all()
+    if 0 < len(rows) < params.perPage:
+        return rows, offset + len(rows)  # the last page: the total is known without counting
     total = await session.scalar(select(func.count()).select_from(model).where(*where))
-    rows = await session.scalars(
-        query.where(*where)
-        .order_by(model.created.desc(), model.id.desc())
-        .limit(params.perPage)
-        .offset((params.page - 1) * params.perPage)
-    )
-    return rows.all(), int(total or 0)
+    return rows, int(total or 0)
 
 
 async def _owned_tags(session: AsyncSession, user_id: str, tag_ids: list[str], field: str) -> list[Tag]:

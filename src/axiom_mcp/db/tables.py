@@ -116,7 +116,8 @@ class Tag(Timestamps, Base):
 
 class Item(Timestamps, Base):
     __tablename__ = "items"
-    __table_args__ = (Index("ix_items_user_created", "user_id", "created"),)
+    # (created, id) is the list order; with id in it a page's ids come from the index alone.
+    __table_args__ = (Index("ix_items_user_created_id", "user_id", "created", "id"),)
 
     id: Mapped[str] = _id_column()
     user_id: Mapped[str] = _owner_column()
