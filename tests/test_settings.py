@@ -191,3 +191,18 @@ def test_production_refuses_the_test_switches(monkeypatch: pytest.MonkeyPatch, s
     monkeypatch.setenv("AXIOM_ENVIRONMENT", "production")
     monkeypatch.setenv("AXIOM_SECRET_KEY", SECRET)
     assert "CIMD" in refused(single_origin=True, public_url="https://axiom.example", **{switch: True})
+
+
+@pytest.mark.parametrize(
+    ("given", "used"),
+    [
+        ("postgres://u:p@db/axiom", "postgresql+asyncpg://u:p@db/axiom"),
+        ("postgresql://u@db:5433/axiom", "postgresql+asyncpg://u@db:5433/axiom"),
+        ("postgresql+asyncpg://u@db/axiom", "postgresql+asyncpg://u@db/axiom"),
+        ("sqlite:////var/lib/axiom/axiom.db", "sqlite+aiosqlite:////var/lib/axiom/axiom.db"),
+        ("sqlite+aiosqlite:///axiom.db", "sqlite+aiosqlite:///axiom.db"),
+    ],
+)
+def test_database_urls_get_the_async_driver(monkeypatch: pytest.MonkeyPatch, given: str, used: str) -> None:
+    monkeypatch.setenv("AXIOM_DATABASE_URL", given)
+    assert Settings().database_url == used

@@ -51,6 +51,21 @@ _DURATIONS = (
 
 Port = Annotated[int, Field(ge=1, le=65535)]
 
+_ASYNC_DRIVERS = {
+    "postgres": "postgresql+asyncpg",
+    "postgresql": "postgresql+asyncpg",
+    "sqlite": "sqlite+aiosqlite",
+}
+
+
+def _async_driver(url: str) -> str:
+    """The URL with the async driver this package ships (asyncpg, aiosqlite) when it names none:
+    hosting platforms hand out ``postgres://...``, and people write ``sqlite:///...``."""
+    scheme, sep, rest = url.partition("://")
+    if sep and scheme in _ASYNC_DRIVERS:
+        return f"{_ASYNC_DRIVERS[scheme]}://{rest}"
+    return url
+
 
 def _alias(name: str, *extra: str) -> AliasChoices:
     return AliasChoices(f"AXIOM_{name.upper()}", *extra)
@@ -161,6 +176,7 @@ class Settings(BaseSettings):
     def _fill_defaults(self) -> Settings:
         if not self.database_url:
             self.database_url = f"sqlite+aiosqlite:///{self.data_dir / 'axiom.db'}"
+        self.database_url = _async_driver(self.database_url)
         if self.single_origin:
             base = (self.public_url or f"http://localhost:{self.single_origin_port}").rstrip("/")
             self.public_url = base
