@@ -201,3 +201,13 @@ async def test_a_response_the_app_left_open_is_ended_properly() -> None:
     async with running(RequestLog(gives_up, service="mcp")) as url, httpx.AsyncClient() as client:
         response = await client.get(f"{url}/sse")
     assert response.text == "event: endpoint\n\n"
+
+
+async def test_healthy_probes_are_logged_only_at_debug_level(log_lines: LogLines) -> None:
+    async def health(scope: Scope, receive: Receive, send: Send) -> None:
+        await PlainTextResponse("ok" if scope["path"] == "/health" else "no", 200)(scope, receive, send)
+
+    async with _client(RequestLog(health, service="mcp")) as client:
+        await client.get("/health")
+        await client.get("/other")
+    assert [line["path"] for line in log_lines.of("axiom.http")] == ["/other"]

@@ -146,7 +146,10 @@ class RequestLog:
                     await send({"type": "http.response.body", "body": b"", "more_body": False})
         finally:
             client = scope.get("client")  # after ProxyHeadersMiddleware: the forwarded client
-            self.log.info(
+            # Load balancers probe /health every few seconds: a healthy answer is not news.
+            level = logging.DEBUG if status == 200 and scope.get("path") == "/health" else logging.INFO
+            self.log.log(
+                level,
                 "%s %s %s",
                 scope.get("method", "WS"),
                 scope.get("path", ""),

@@ -143,7 +143,7 @@ async def test_single_origin_one_port_one_url(browser: Browser, tmp_path: Path) 
 
         # Nobody is trusted here: forged forwarded headers and request ids are ignored.
         forged = httpx.get(
-            f"{_url(port)}/health",
+            f"{_url(port)}/.well-known/oauth-protected-resource/mcp",
             headers={"X-Forwarded-For": "198.51.100.66", "X-Forwarded-Proto": "https", "X-Request-ID": "forged-id"},
         )
         assert forged.status_code == 200 and forged.headers["x-request-id"] != "forged-id"
