@@ -1,9 +1,9 @@
 """The ceiling: a bare endpoint on the same server stack as ``axiom serve``, for comparison.
 
 Every figure the benchmarks print sits beside the rate this server reaches in the same run:
-uvicorn with the same settings ``axiom_mcp.server.serve`` uses (one process, uvloop and httptools
-when installed, access log off at ``warning``), a Starlette app, no auth, no database, answering
-with a JSON body of a requested size.
+uvicorn with the settings ``axiom_mcp.server.server_config`` gives it (one process, httptools, no
+access log, no server header) on the event loop ``axiom serve`` runs (asyncio's own), a Starlette
+app, no auth, no database, answering with a JSON body of a requested size.
 
 - ``GET|POST /json/<size>``: a JSON document of exactly ``size`` bytes (built once per size).
 - ``GET /sse`` + ``POST /messages?session_id=...``: the legacy HTTP+SSE transport's shape with no
@@ -94,10 +94,29 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--loop", choices=["asyncio", "uvloop"], default="asyncio",
+                        help="event loop; asyncio is what `axiom serve` runs on (asyncio.run in axiom_mcp.cli)")
     args = parser.parse_args(argv)
-    # The same uvicorn settings as axiom_mcp.server.serve (defaults: loop/http "auto"), minus its
-    # proxy options, with the log level the benchmark starts `axiom serve` with.
-    uvicorn.run(create_ceiling_app(), host=args.host, port=args.port, log_level="warning")
+    # The uvicorn settings of axiom_mcp.server.server_config, minus our request-log layer (the
+    # ceiling is the bare stack), served the way `axiom serve` serves: Server.serve() inside
+    # asyncio.run, so the same event loop (uvicorn.run would pick uvloop on its own).
+    config = uvicorn.Config(
+        create_ceiling_app(),
+        host=args.host,
+        port=args.port,
+        log_level="warning",
+        access_log=False,
+        lifespan="on",
+        server_header=False,
+    )
+    server = uvicorn.Server(config)
+    if args.loop == "uvloop":
+        import uvloop
+
+        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+            runner.run(server.serve())
+    else:
+        asyncio.run(server.serve())
 
 
 if __name__ == "__main__":
