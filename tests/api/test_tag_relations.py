@@ -179,7 +179,9 @@ async def test_listing_expands_tags_in_one_query_not_one_per_record(
     one, _ = await statements_to_list(other_user)
     assert len(body["items"]) == 20
     assert all(len(r["expand"][kind.tag_field]) == 3 for r in body["items"])
-    assert 2 <= many == one <= 3  # the count, the page, the tags of the whole page
+    # At most the count, the page and the tags of the whole page (items read page and tags in one
+    # statement, and a partly filled page needs no count), and never more for more records.
+    assert 1 <= many == one <= 3
 
 
 async def test_deleting_a_tag_removes_it_from_items_and_clients(api: httpx.AsyncClient, user: TestUser) -> None:
