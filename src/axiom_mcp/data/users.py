@@ -13,7 +13,7 @@ from axiom_mcp.data.schemas import ProfileOut, storable
 from axiom_mcp.db.tables import NAME_MAX, User
 from axiom_mcp.errors import AuthenticationFailed, ConflictError, NotFoundError, ValidationFailed
 from axiom_mcp.ids import utcnow
-from axiom_mcp.security.passwords import hash_password, needs_rehash, verify_password
+from axiom_mcp.security.passwords import hash_password_off_loop, needs_rehash, verify_password_off_loop
 
 PASSWORD_MIN = 8
 PASSWORD_MAX = 1024
@@ -62,7 +62,7 @@ async def create_user(session: AsyncSession, data: SignUp) -> User:
     email = normalize_email(str(data.email))
     if await session.scalar(select(User.id).where(User.email == email)):
         raise ConflictError("an account with this email already exists", field="email")
-    user = User(email=email, name=data.name, password_hash=hash_password(data.password))
+    user = User(email=email, name=data.name, password_hash=await hash_password_off_loop(data.password))
     session.add(user)
     try:
         await session.flush()
@@ -76,10 +76,10 @@ async def authenticate(session: AsyncSession, email: str, password: str) -> User
     wanted = _lookup_email(email)
     user = await session.scalar(select(User).where(User.email == wanted)) if wanted else None
     # verify_password runs (against a dummy hash) even for an unknown email, so timing tells nothing.
-    if not verify_password(user.password_hash if user else None, password[:PASSWORD_MAX]) or user is None:
+    if not await verify_password_off_loop(user.password_hash if user else None, password[:PASSWORD_MAX]) or user is None:
         raise AuthenticationFailed(BAD_LOGIN)
     if needs_rehash(user.password_hash):
-        user.password_hash = hash_password(password)
+        user.password_hash = await hash_password_off_loop(password)
     return user
 
 
@@ -101,11 +101,11 @@ async def get_profile(session: AsyncSession, user_id: str) -> ProfileOut:
 
 async def change_password(session: AsyncSession, user_id: str, current: str, new: str) -> None:
     user = await get_user(session, user_id)
-    if not verify_password(user.password_hash, current[:PASSWORD_MAX]):
+    if not await verify_password_off_loop(user.password_hash, current[:PASSWORD_MAX]):
         raise ValidationFailed("the current password is wrong", field="current_password")
     if not PASSWORD_MIN <= len(new) <= PASSWORD_MAX:
         raise ValidationFailed(f"the new password needs {PASSWORD_MIN} to {PASSWORD_MAX} characters", field="password")
-    user.password_hash = hash_password(new)
+    user.password_hash = await hash_password_off_loop(new)
     user.updated = utcnow()
 
 

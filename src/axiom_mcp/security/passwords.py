@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from functools import cache
 
 from argon2 import PasswordHasher
@@ -30,3 +31,14 @@ def verify_password(stored_hash: str | None, password: str) -> bool:
 
 def needs_rehash(stored_hash: str) -> bool:
     return _hasher.check_needs_rehash(stored_hash)
+
+
+async def hash_password_off_loop(password: str) -> str:
+    """``hash_password`` in a worker thread: argon2 takes ~0.1-1 s and releases the GIL, so the
+    event loop keeps serving every other request meanwhile."""
+    return await asyncio.to_thread(hash_password, password)
+
+
+async def verify_password_off_loop(stored_hash: str | None, password: str) -> bool:
+    """``verify_password`` in a worker thread (see ``hash_password_off_loop``)."""
+    return await asyncio.to_thread(verify_password, stored_hash, password)
