@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import signal
 import sys
 import time
 from pathlib import Path
@@ -61,6 +62,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"bench: unknown figure(s) {', '.join(unknown)}; choose from {', '.join(FIGURES)}", file=sys.stderr)
             return 2
         options.figures = wanted
+    def interrupted(_signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt  # so the servers we started stop and the databases are dropped
+
+    signal.signal(signal.SIGTERM, interrupted)
     note = machine_note()
     started = time.perf_counter()
     reports = asyncio.run(run_all(options))

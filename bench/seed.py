@@ -235,41 +235,86 @@ class Seeder:
             await self._filler_tokens(count, users, clients, resource)
 
     async def _filler_tokens(self, count: int, users: list[str], clients: list[str], resource: str) -> None:
-        # Random hashes and ids, each list sorted, so the two unique indexes (primary key, token
-        # hash) are appended to rather than split at random: same keys, a fraction of the time.
-        blob = self.rng.randbytes(32 * count).hex()
-        all_hashes = sorted(blob[i : i + 64] for i in range(0, 64 * count, 64))
-        del blob
-        all_ids = sorted(_ids(self.rng, count))
-        for start in range(0, count, 100_000):
-            size = min(100_000, count - start)
-            hashes = all_hashes[start : start + size]
-            owners = [users[(start + i) % len(users)] for i in range(size)]
-            rows = self._token_rows(hashes, owners, [clients[(start + i) % 50] for i in range(size)], resource)
-            for row, token_id in zip(rows, all_ids[start : start + size], strict=True):
-                row["id"] = token_id
-            await self._timed_write("tokens", OAuthAccessToken, rows)
-            self.tokens += len(rows)
+        # One INSERT ... SELECT makes every row inside the database (random ids and hashes from its
+        # own random functions), so a million rows cost seconds, not minutes of Python per row.
+        # Timestamps go in as bound values, through the column type, so they are stored exactly
+        # as the app stores them.
+        started = time.perf_counter()
+        engine = create_async_engine(self.url)
+        if not self.is_postgres:
+            event.listen(engine.sync_engine, "connect", _fast_load_pragmas)
+        expires = datetime.now(UTC) + timedelta(days=90)
+        params = {"count": count, "owners": len(users), "clients": len(clients), "scopes": " ".join(SCOPES),
+                  "resource": resource, "created": _BASE_TIME, "expires": expires}
+        columns = "id, token_hash, grant_id, client_id, user_id, scopes, resource, revoked, created, expires, last_used"
+        if self.is_postgres:
+            generate = (
+                f"INSERT INTO {_table(OAuthAccessToken).name} ({columns}) "
+                "SELECT substr(md5(random()::text || g.i::text), 1, 15), "
+                "encode(sha256((random()::text || g.i::text)::bytea), 'hex'), "
+                "substr(md5(random()::text), 1, 15), 'client-' || (g.i % :clients), o.id, :scopes, :resource, "
+                "false, :created, :expires, NULL "
+                "FROM generate_series(0, :count - 1) AS g(i) JOIN bench_owners o ON o.k = g.i % :owners"
+            )
+        else:
+            generate = (
+                f"INSERT INTO {_table(OAuthAccessToken).name} ({columns}) "
+                "WITH RECURSIVE g(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM g WHERE i + 1 < :count) "
+                "SELECT substr(lower(hex(randomblob(8))), 1, 15), lower(hex(randomblob(32))), "
+                "substr(lower(hex(randomblob(8))), 1, 15), 'client-' || (g.i % :clients), o.id, :scopes, "
+                ":resource, 0, :created, :expires, NULL "
+                "FROM g JOIN bench_owners o ON o.k = g.i % :owners"
+            )
+        created_type = _table(OAuthAccessToken).c.created.type
+        statement = text(generate).bindparams(
+            bindparam("created", type_=created_type), bindparam("expires", type_=created_type)
+        )
+        try:
+            async with engine.begin() as conn:
+                await conn.execute(text("CREATE TEMPORARY TABLE bench_owners (k INTEGER PRIMARY KEY, id VARCHAR(15))"))
+                await conn.execute(text("INSERT INTO bench_owners (k, id) VALUES (:k, :id)"),
+                                   [{"k": k, "id": user_id} for k, user_id in enumerate(users)])
+                await conn.execute(statement, params)
+                await conn.execute(text("DROP TABLE bench_owners"))
+        finally:
+            await engine.dispose()
+        self.tokens += count
+        self.timings["tokens"] = self.timings.get("tokens", 0.0) + time.perf_counter() - started
 
     @contextlib.asynccontextmanager
     async def _secondary_indexes_dropped(self, model: Any, *, when: bool) -> AsyncIterator[None]:
         """Load without the table's plain indexes, then build them again from the same definitions.
 
         The usual bulk-load practice: one sorted index build is several times cheaper than a
-        million random-key insertions. Primary keys and unique constraints stay in force.
+        million random-key insertions. On PostgreSQL the primary key and unique constraints are
+        dropped and added back too (their definitions read from ``pg_constraint``, so the table
+        ends exactly as it was, and adding them back checks every row); SQLite cannot drop them.
         """
-        indexes = [ix for ix in _table(model).indexes if not ix.unique] if when else []
+        table = _table(model)
+        indexes = [ix for ix in table.indexes if not ix.unique] if when else []
         if not indexes:
             yield
             return
         engine = create_async_engine(self.url)
+        constraints: list[tuple[str, str]] = []
         try:
             async with engine.begin() as conn:
+                if self.is_postgres:
+                    found = await conn.execute(
+                        text("SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+                             "WHERE conrelid = CAST(:t AS regclass) AND contype IN ('p', 'u')"),
+                        {"t": table.name},
+                    )
+                    constraints = [(name, definition) for name, definition in found]
+                    for name, _ in constraints:
+                        await conn.execute(text(f'ALTER TABLE {table.name} DROP CONSTRAINT "{name}"'))
                 for index in indexes:
                     await conn.execute(DropIndex(index, if_exists=True))
             yield
             started = time.perf_counter()
             async with engine.begin() as conn:
+                for name, definition in constraints:
+                    await conn.execute(text(f'ALTER TABLE {table.name} ADD CONSTRAINT "{name}" {definition}'))
                 for index in indexes:
                     await conn.execute(CreateIndex(index))
             self.timings["indexes"] = self.timings.get("indexes", 0.0) + time.perf_counter() - started
