@@ -13,6 +13,7 @@ from sqlalchemy import Select, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from axiom_mcp.data.counts import count_cache, forget_count
 from axiom_mcp.db.tables import Client, Item, Tag, item_tags
 from axiom_mcp.errors import NotFoundError, ValidationFailed
 from axiom_mcp.ids import utcnow
@@ -101,11 +102,24 @@ def _page_ids(model: Any, where: list[Any], params: PageQuery) -> Select[Any]:
     return select(model.id).where(*where).order_by(*order).limit(params.perPage).offset((params.page - 1) * params.perPage)
 
 
-async def _total(session: AsyncSession, model: Any, where: list[Any], params: PageQuery, on_page: int) -> int:
-    """The owner's number of matching rows; on a partly filled page it is known without counting."""
+async def _total(
+    session: AsyncSession, model: Any, user_id: str, where: list[Any], params: PageQuery, on_page: int
+) -> int:
+    """The owner's number of matching rows.
+
+    On a partly filled page it is known without counting; a large unfiltered total may come from
+    the short-lived ``CountCache`` (``counts.py`` says what that trades).
+    """
     if 0 < on_page < params.perPage:
         return (params.page - 1) * params.perPage + on_page
-    return int(await session.scalar(select(func.count()).select_from(model).where(*where)) or 0)
+    cache = count_cache(session) if not params.q else None
+    kind = model.__tablename__
+    if cache is not None and (hit := cache.get(user_id, kind)) is not None:
+        return hit
+    total = int(await session.scalar(select(func.count()).select_from(model).where(*where)) or 0)
+    if cache is not None:
+        cache.put(user_id, kind, total)
+    return total
 
 
 async def _page(
@@ -115,7 +129,7 @@ async def _page(
     where = _filters(session, model, user_id, params, *search)
     page_ids = _page_ids(model, where, params)
     rows = (await session.scalars(query.where(model.id.in_(page_ids)).order_by(model.created.desc(), model.id.desc()))).all()
-    return rows, await _total(session, model, where, params, len(rows))
+    return rows, await _total(session, model, user_id, where, params, len(rows))
 
 
 async def _owned_tags(session: AsyncSession, user_id: str, tag_ids: list[str], field: str) -> list[Tag]:
@@ -162,6 +176,7 @@ async def create_tag(session: AsyncSession, user_id: str, data: TagCreate) -> Ta
     tag = Tag(user_id=user_id, name=data.name)
     session.add(tag)
     await session.flush()
+    forget_count(session, user_id, Tag.__tablename__)
     return tag_out(tag)
 
 
@@ -184,6 +199,7 @@ async def _delete(session: AsyncSession, model: Any, user_id: str, record_id: st
     result = await session.execute(delete(model).where(model.id == record_id, model.user_id == user_id))
     if result.rowcount == 0:  # type: ignore[attr-defined]
         raise NotFoundError(f"{kind} {record_id!r} not found")
+    forget_count(session, user_id, model.__tablename__)
 
 
 # --- items ------------------------------------------------------------------------------------------
@@ -225,7 +241,7 @@ async def list_items(session: AsyncSession, user_id: str, params: PageQuery) -> 
             items[-1].expand.tags.append(
                 TagOut(id=tag_id, user=tag_user, name=tag_name, created=tag_created, updated=tag_updated)
             )
-    total = await _total(session, Item, where, params, len(items))
+    total = await _total(session, Item, user_id, where, params, len(items))
     return Page[ItemOut].of(items, page=params.page, per_page=params.perPage, total=total)
 
 
@@ -242,6 +258,7 @@ async def create_item(session: AsyncSession, user_id: str, data: ItemCreate) -> 
     item = Item(user_id=user_id, name=data.name, content=data.content, files=list(data.files), tags=tags)
     session.add(item)
     await session.flush()
+    forget_count(session, user_id, Item.__tablename__)
     return item_out(item)
 
 
@@ -290,6 +307,7 @@ async def create_client(session: AsyncSession, user_id: str, data: ClientCreate)
     client = Client(user_id=user_id, name=data.name, access_tags=tags)
     session.add(client)
     await session.flush()
+    forget_count(session, user_id, Client.__tablename__)
     return client_out(client)
 
 

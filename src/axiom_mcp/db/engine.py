@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import event, make_url, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from axiom_mcp.data.counts import CountCache
 from axiom_mcp.settings import Settings
 
 
@@ -60,7 +61,10 @@ class Database:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.engine = create_engine(settings)
-        self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
+        # Every session of this database shares one cache of large list totals (data/counts.py).
+        self.sessionmaker = async_sessionmaker(
+            self.engine, expire_on_commit=False, autoflush=False, info={"counts": CountCache()}
+        )
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:

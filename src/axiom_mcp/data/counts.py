@@ -1,0 +1,58 @@
+"""Totals of long lists, kept for a moment: counting 100,000 rows on every page read is the cost.
+
+A list page carries ``totalItems``; counting a user's 100,000 items is an index scan of 100,000
+entries on every call, several times the cost of the page itself (bench/README.md). So an
+unfiltered total of at least ``threshold`` rows is remembered for ``seconds`` per (owner, kind).
+This process forgets it at once when it creates or deletes one of that owner's records; another
+instance sharing the database may show a total up to ``seconds`` old, the same bound the token
+cache puts on revocation. Small totals (most users) are always counted, so they are always exact.
+
+The cache belongs to one ``Database`` (its session factory hands it to every session in
+``session.info["counts"]``); sessions made elsewhere simply count.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+_MAX_ENTRIES = 10_000
+
+
+class CountCache:
+    def __init__(self, seconds: float = 2.0, threshold: int = 1000) -> None:
+        self.seconds = seconds
+        self.threshold = threshold
+        self._totals: OrderedDict[tuple[str, str], tuple[float, int]] = OrderedDict()
+
+    def get(self, user_id: str, kind: str) -> int | None:
+        hit = self._totals.get((user_id, kind))
+        if hit is None or hit[0] <= time.monotonic():
+            return None
+        return hit[1]
+
+    def put(self, user_id: str, kind: str, total: int) -> None:
+        if total < self.threshold or self.seconds <= 0:
+            return
+        key = (user_id, kind)
+        self._totals[key] = (time.monotonic() + self.seconds, total)
+        self._totals.move_to_end(key)
+        while len(self._totals) > _MAX_ENTRIES:
+            self._totals.popitem(last=False)
+
+    def forget(self, user_id: str, kind: str) -> None:
+        self._totals.pop((user_id, kind), None)
+
+
+def count_cache(session: AsyncSession) -> CountCache | None:
+    cache = session.info.get("counts")
+    return cache if isinstance(cache, CountCache) else None
+
+
+def forget_count(session: AsyncSession, user_id: str, kind: str) -> None:
+    """After creating or deleting one of ``user_id``'s records of ``kind``."""
+    cache = count_cache(session)
+    if cache is not None:
+        cache.forget(user_id, kind)
