@@ -177,7 +177,8 @@ async def test_rest_refuses_no_token_and_another_audiences_token(
     owner = await _victim(surfaces.ctx)
     record_id = owner.id_of(kind) if kind else ""
     for_mcp = await make_token(surfaces.ctx, owner.user.id, list(SCOPES), resource=surfaces.ctx.settings.mcp_resource)
-    for token in (None, for_mcp, "axat_" + secrets.token_urlsafe(32)):
+    # The original built its token lookup by string: a crafted token rewrote the query.
+    for token in (None, for_mcp, "axat_" + secrets.token_urlsafe(32), "' OR '1'='1", "axat_%", '" OR ""="'):
         response = await _rest(surfaces, method, path, token, record_id, body)
         assert response.status_code == 401, (token, response.text)
         assert response.headers["www-authenticate"].startswith("Bearer")

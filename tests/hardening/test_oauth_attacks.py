@@ -19,6 +19,7 @@ attack tried over HTTP against the real endpoints, and what must come of it.
 | revoke | revoking another client's token | 7009 2.1 | 200 (tells nothing), token still works |
 | DCR | `javascript:`/`data:`/non-loopback http redirect URIs | 7591 5, 8252 7.3 | `invalid_redirect_uri` |
 | DCR | oversized, malformed or ill-typed metadata | 7591 3.2.2 | 4xx JSON `invalid_client_metadata`, nothing stored |
+| consent | a registered client named "Claude", with script in its metadata | 6819 4.2.4 | escaped, flagged unverified, the real redirect host shown |
 
 Client ID Metadata Document attacks are in ``test_cimd_attacks.py``.
 """
@@ -31,12 +32,13 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
 from sqlalchemy import func, select, update
 
-from axiom_mcp.app import create_auth_app, create_mcp_app
+from axiom_mcp.app import create_auth_app, create_mcp_app, create_web_app
 from axiom_mcp.context import AppContext
 from axiom_mcp.data.tokens import issue_access_token
 from axiom_mcp.db.tables import (
@@ -66,6 +68,7 @@ from tests.hardening.oauth_flow import (
 from tests.mcp_server import rpc
 from tests.support.factories import TestUser, make_user
 from tests.support.servers import free_port, running
+from tests.web.helpers import own_address, sign_in_directly
 
 # --- one deployment: the auth service in process, the MCP service on loopback, one database ----------
 
@@ -648,3 +651,25 @@ async def test_open_registration_is_rate_limited_per_address(ctx: AppContext) ->
         ]
     assert [a.status_code for a in answers] == [201] * limit + [429, 429]
     assert answers[-1].json()["error"] and int(answers[-1].headers["retry-after"]) > 0
+
+
+async def test_the_consent_page_tells_the_truth_about_a_registered_client(
+    deployment: Deployment, victim: TestUser
+) -> None:
+    """Consent phishing: anyone can register a client named "Claude" with a script in its
+    metadata. The page escapes what the client chose, flags it as unverified, and names the host
+    the code will really go to."""
+    d = deployment
+    client = await _new_client(d, redirect_uris=["https://evil.example/cb"],
+                               client_name='Claude<script>alert("name")</script>',
+                               client_uri='https://evil.example/"><script>alert("uri")</script>')
+    response = await d.api.get("/oauth/authorize", params=authorize_params(client, Pkce.new()))
+    consent_page = urlsplit(response.headers["location"])
+    transport = httpx.ASGITransport(app=create_web_app(d.ctx), client=(own_address(), 1))
+    async with httpx.AsyncClient(transport=transport, base_url=d.ctx.settings.web_url) as web:
+        await sign_in_directly(d.ctx, web, victim.id)
+        page = await web.get(f"{consent_page.path}?{consent_page.query}")
+    assert page.status_code == 200, page.text
+    assert "<script>" not in page.text and "&lt;script&gt;" in page.text
+    assert "Unverified app" in page.text
+    assert '<strong class="redirect-host">evil.example</strong>' in page.text
