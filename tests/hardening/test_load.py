@@ -33,7 +33,8 @@ from mcp.client.client import Client
 from mcp.client.streamable_http import streamable_http_client
 
 from axiom_mcp.context import AppContext
-from axiom_mcp.settings import SCOPES, Settings
+from axiom_mcp.settings import SCOPES
+from tests.conftest import make_settings
 from tests.hardening.process_server import ServerProcess
 from tests.mcp_server import rpc
 from tests.support.databases import database
@@ -190,8 +191,7 @@ async def test_fifty_clients_for_a_minute(
         await server.wait_ready(f"{server.mcp_url}/health")
         pid = server.pid()
 
-        settings = Settings(_env_file=None, **{  # type: ignore[arg-type]
-            k.removeprefix("AXIOM_").lower(): v for k, v in server.env().items() if k.startswith("AXIOM_")})
+        settings = make_settings(url, tmp_path, mcp_url=server.mcp_url)  # the child's database and audience
         ctx = AppContext.from_settings(settings)
         try:
             users = [await make_user(ctx, name=f"Load {i}") for i in range(CLIENTS)]
