@@ -336,7 +336,7 @@ def table(reports: list[DbReport]) -> str:
                 continue
             lines.append(
                 f"| {report.db} | {f.label} | {r.rps:.0f} | {c.rps if c else 0:.0f} | "
-                f"{f.ratio:.2f} | {_ms(r.p50_ms)} | {_ms(r.p99_ms)} | {r.p99_ms / r.p50_ms if r.p50_ms else 0:.1f} | "
+                f"{f.ratio:.3f} | {_ms(r.p50_ms)} | {_ms(r.p99_ms)} | {r.p99_ms / r.p50_ms if r.p50_ms else 0:.1f} | "
                 f"{r.errors} | {f.body_bytes} |"
                 if f.ratio is not None else
                 f"| {report.db} | {f.label} | {r.rps:.0f} | - | - | {_ms(r.p50_ms)} | {_ms(r.p99_ms)} | - | {r.errors} | "
@@ -361,7 +361,7 @@ def targets(reports: list[DbReport]) -> list[str]:
                 continue
             r = f.result
             ok = f.ratio >= 0.30 and r.errors == 0 and r.p99_ms < 10 * r.p50_ms
-            out.append(f"- {db} {key}: {f.ratio:.2f} of ceiling (>= 0.30), {r.errors} errors (0), p99/p50 "
+            out.append(f"- {db} {key}: {f.ratio:.3f} of ceiling (>= 0.30), {r.errors} errors (0), p99/p50 "
                        f"{r.p99_ms / r.p50_ms:.1f} (< 10): {_verdict(ok)}")
         comparisons = (("stateless", "many_tokens", "tokens", 1.25),
                        ("stateless", "first_large", "items, first page", 2.0),
