@@ -121,7 +121,7 @@ async def _one_connection(url: str, token: str, mode: str, tally: Tally, deadlin
             return result.structured_content
 
         calls = 0
-        while calls < CALLS_PER_CONNECTION and time.monotonic() < deadline:
+        while calls == 0 or (calls < CALLS_PER_CONNECTION and time.monotonic() < deadline):  # a round at least
             tag = await call("create_user_tag", {"name": f"load {calls}"})
             item = await call("create_user_item", {"name": f"item {calls}", "content": "x" * 500,
                                                    "tags": [tag.get("id")] if tag else []})
