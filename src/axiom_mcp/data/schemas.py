@@ -12,7 +12,6 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
-    field_serializer,
 )
 
 from axiom_mcp.db.tables import CONTENT_MAX, NAME_MAX
@@ -58,15 +57,22 @@ def utc_stamp(value: datetime) -> str:
     return value.isoformat().replace("+00:00", "Z")
 
 
+def _in_utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+UtcTime = Annotated[datetime, AfterValidator(_in_utc)]
+"""A timestamp held in UTC (a naive value is taken as UTC). Pydantic's own JSON serialisation of a
+UTC datetime is what ``utc_stamp`` writes (``...T03:04:05.678901Z``), done in Rust: a Python
+``field_serializer`` per timestamp cost a 20-item page 0.44 ms per dump instead of 0.13 ms
+(bench/README.md)."""
+
+
 class Record(BaseModel):
     id: str
     user: str
-    created: datetime
-    updated: datetime
-
-    @field_serializer("created", "updated")
-    def _timestamp(self, value: datetime) -> str:
-        return utc_stamp(value)
+    created: UtcTime
+    updated: UtcTime
 
 
 class TagOut(Record):
@@ -101,12 +107,8 @@ class ProfileOut(BaseModel):
     name: str
     avatar: str
     verified: bool
-    created: datetime
-    updated: datetime
-
-    @field_serializer("created", "updated")
-    def _timestamp(self, value: datetime) -> str:
-        return utc_stamp(value)
+    created: UtcTime
+    updated: UtcTime
 
 
 T = TypeVar("T")
