@@ -15,7 +15,7 @@ import pytest
 from mcp.client.auth import OAuthClientProvider
 from mcp.client.client import Client
 from mcp.client.streamable_http import streamable_http_client
-from mcp.shared.auth import AuthorizationCodeResult, OAuthClientInformationFull, OAuthClientMetadata, OAuthToken
+from mcp.shared.auth import AuthorizationCodeResult, OAuthClientMetadata
 
 from axiom_mcp.app import create_auth_app
 from axiom_mcp.context import AppContext
@@ -27,6 +27,7 @@ from axiom_mcp.oauth.authorize import approve
 from tests.conftest import make_settings
 from tests.mcp_server.clients import PROTOCOL_VERSION, TRANSPORTS, connect
 from tests.support.factories import TestUser, make_user
+from tests.support.oauth_client import MemoryStorage
 from tests.support.servers import free_port, running
 
 
@@ -52,24 +53,6 @@ async def deployment(ctx: AppContext) -> AsyncIterator[Deployment]:
             yield Deployment(shared, auth_url, mcp_url)
     finally:
         await shared.close()
-
-
-@dataclass
-class Storage:
-    tokens: OAuthToken | None = None
-    client: OAuthClientInformationFull | None = None
-
-    async def get_tokens(self) -> OAuthToken | None:
-        return self.tokens
-
-    async def set_tokens(self, tokens: OAuthToken) -> None:
-        self.tokens = tokens
-
-    async def get_client_info(self) -> OAuthClientInformationFull | None:
-        return self.client
-
-    async def set_client_info(self, client_info: OAuthClientInformationFull) -> None:
-        self.client = client_info
 
 
 @dataclass
@@ -128,7 +111,7 @@ def oauth_provider(deployment: Deployment, person: HeadlessUser, storage: Storag
 @pytest.mark.parametrize("era", ["legacy", "auto"])
 async def test_a_token_from_the_oauth_flow_works_over_every_transport(deployment: Deployment, era: str) -> None:
     user = await make_user(deployment.ctx, name="Olive")
-    person, storage = HeadlessUser(deployment, user), Storage()
+    person, storage = HeadlessUser(deployment, user), MemoryStorage()
     provider = oauth_provider(deployment, person, storage)
 
     async with httpx2.AsyncClient(auth=provider, timeout=httpx2.Timeout(10, read=30)) as http, \
@@ -139,12 +122,12 @@ async def test_a_token_from_the_oauth_flow_works_over_every_transport(deployment
     assert len(person.authorization_urls) == 1
     asked = parse_qs(urlsplit(person.authorization_urls[0]).query)
     assert asked["resource"] == [f"{deployment.mcp_url}/mcp"] and asked["code_challenge_method"] == ["S256"]
-    assert storage.tokens is not None and storage.client is not None
+    assert storage.tokens is not None and storage.client_info is not None
     token = storage.tokens.access_token
     async with deployment.ctx.db.session() as session:
         info = await find_access_token(session, token)
     assert info is not None
-    assert (info.user_id, info.client_id, info.resource) == (user.id, storage.client.client_id,
+    assert (info.user_id, info.client_id, info.resource) == (user.id, storage.client_info.client_id,
                                                              f"{deployment.mcp_url}/mcp")
 
     for transport in TRANSPORTS:
@@ -160,7 +143,7 @@ async def test_a_token_from_the_oauth_flow_works_over_every_transport(deployment
 async def test_a_403_insufficient_scope_leads_the_sdk_to_step_up_and_retry(deployment: Deployment) -> None:
     user = await make_user(deployment.ctx, name="Stella")
     person = HeadlessUser(deployment, user, grant_only=["items:read"])
-    storage = Storage()
+    storage = MemoryStorage()
     provider = oauth_provider(deployment, person, storage)
 
     async with httpx2.AsyncClient(auth=provider, timeout=httpx2.Timeout(10, read=30)) as http, \

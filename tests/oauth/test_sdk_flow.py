@@ -22,38 +22,17 @@ import pytest
 from mcp.client.auth import OAuthClientProvider
 from mcp.client.client import Client
 from mcp.client.streamable_http import streamable_http_client
-from mcp.shared.auth import AuthorizationCodeResult, OAuthClientInformationFull, OAuthClientMetadata, OAuthToken
+from mcp.shared.auth import AuthorizationCodeResult, OAuthClientMetadata
 
 from axiom_mcp.app import create_auth_app, create_mcp_app
 from axiom_mcp.context import AppContext
 from tests.oauth.documents import document_server
 from tests.oauth.helpers import query_of, with_settings
 from tests.support.factories import TestUser
+from tests.support.oauth_client import MemoryStorage
 from tests.support.servers import free_port, running
 
 CALLBACK = "http://127.0.0.1:33418/callback"
-
-
-class MemoryStorage:
-    """The SDK's ``TokenStorage``."""
-
-    def __init__(self) -> None:
-        self.tokens: OAuthToken | None = None
-        self.client_info: OAuthClientInformationFull | None = None
-        self.history: list[OAuthToken] = []
-
-    async def get_tokens(self) -> OAuthToken | None:
-        return self.tokens
-
-    async def set_tokens(self, tokens: OAuthToken) -> None:
-        self.tokens = tokens
-        self.history.append(tokens)
-
-    async def get_client_info(self) -> OAuthClientInformationFull | None:
-        return self.client_info
-
-    async def set_client_info(self, client_info: OAuthClientInformationFull) -> None:
-        self.client_info = client_info
 
 
 @dataclass
