@@ -2,8 +2,9 @@
 
 Every figure the benchmarks print sits beside the rate this server reaches in the same run:
 uvicorn with the settings ``axiom_mcp.server.server_config`` gives it (one process, httptools, no
-access log, no server header) on the event loop ``axiom serve`` runs (asyncio's own), a Starlette
-app, no auth, no database, answering with a JSON body of a requested size.
+access log, no server header) on the event loop ``axiom serve`` runs (``event_loop_factory``:
+uvloop when installed), a Starlette app, no auth, no database, answering with a JSON body of a
+requested size.
 
 - ``GET|POST /json/<size>``: a JSON document of exactly ``size`` bytes (built once per size).
 - ``GET /sse`` + ``POST /messages?session_id=...``: the legacy HTTP+SSE transport's shape with no
@@ -94,12 +95,12 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--loop", choices=["asyncio", "uvloop"], default="asyncio",
-                        help="event loop; asyncio is what `axiom serve` runs on (asyncio.run in axiom_mcp.cli)")
+    parser.add_argument("--loop", choices=["same", "asyncio", "uvloop"], default="same",
+                        help="event loop; `same` is the one `axiom serve` runs on (axiom_mcp.server.event_loop_factory)")
     args = parser.parse_args(argv)
     # The uvicorn settings of axiom_mcp.server.server_config, minus our request-log layer (the
-    # ceiling is the bare stack), served the way `axiom serve` serves: Server.serve() inside
-    # asyncio.run, so the same event loop (uvicorn.run would pick uvloop on its own).
+    # ceiling is the bare stack), served the way `axiom serve` serves: Server.serve() inside a
+    # loop of our choosing, by default the one `axiom serve` picks.
     config = uvicorn.Config(
         create_ceiling_app(),
         host=args.host,
@@ -110,13 +111,17 @@ def main(argv: list[str] | None = None) -> None:
         server_header=False,
     )
     server = uvicorn.Server(config)
-    if args.loop == "uvloop":
+    factory = None
+    if args.loop == "same":
+        from axiom_mcp.server import event_loop_factory
+
+        factory = event_loop_factory()
+    elif args.loop == "uvloop":
         import uvloop
 
-        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-            runner.run(server.serve())
-    else:
-        asyncio.run(server.serve())
+        factory = uvloop.new_event_loop
+    with asyncio.Runner(loop_factory=factory) as runner:
+        runner.run(server.serve())
 
 
 if __name__ == "__main__":

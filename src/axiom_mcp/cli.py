@@ -140,9 +140,10 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging(settings)
     try:
         if args.command == "serve":
-            from axiom_mcp.server import serve
+            from axiom_mcp.server import event_loop_factory, serve
 
-            asyncio.run(serve(settings, only=args.only))
+            with asyncio.Runner(loop_factory=event_loop_factory()) as runner:
+                runner.run(serve(settings, only=args.only))
         elif args.command == "migrate":
             asyncio.run(_with_context(settings, lambda ctx: asyncio.sleep(0)))
             print("database is up to date")

@@ -18,7 +18,7 @@ import contextlib
 import logging
 import signal
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Literal
 
 import uvicorn
@@ -33,6 +33,20 @@ from axiom_mcp.settings import Settings
 Service = Literal["auth", "web", "mcp"]
 log = logging.getLogger("axiom")
 GRACEFUL_SECONDS = 10
+
+
+def event_loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """uvloop's event loop when it is installed (``uvicorn[standard]`` brings it), else asyncio's.
+
+    ``uvicorn.run`` would pick uvloop itself, but ``serve`` runs its servers inside our own loop.
+    On the bare stack uvloop answers ~1.35x the requests per second of asyncio's loop
+    (bench/README.md).
+    """
+    try:
+        import uvloop
+    except ImportError:
+        return None
+    return uvloop.new_event_loop
 
 
 class _Server(uvicorn.Server):
