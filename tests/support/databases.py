@@ -14,25 +14,28 @@ PG_ADMIN_URL = os.environ.get("AXIOM_TEST_PG_ADMIN_URL", "postgresql://postgres@
 
 
 @asynccontextmanager
-async def postgres_database() -> AsyncIterator[str]:
-    """A new, empty PostgreSQL database; yields its SQLAlchemy URL and drops it afterwards."""
-    name = f"axiom_test_{secrets.token_hex(6)}"
+async def postgres_database(admin_url: str = PG_ADMIN_URL, prefix: str = "axiom_test") -> AsyncIterator[str]:
+    """A new, empty PostgreSQL database; yields its SQLAlchemy URL and drops it afterwards.
+
+    ``admin_url`` names a database to connect to while creating and dropping; the benchmarks pass
+    their own (and their own name ``prefix``)."""
+    name = f"{prefix}_{secrets.token_hex(6)}"
     try:
-        admin = await asyncpg.connect(PG_ADMIN_URL, timeout=10)
+        admin = await asyncpg.connect(admin_url, timeout=10)
     except (OSError, asyncpg.PostgresError) as exc:
         raise RuntimeError(
-            f"PostgreSQL is not reachable at {PG_ADMIN_URL} ({exc}); "
+            f"PostgreSQL is not reachable at {admin_url} ({exc}); "
             "start it (scripts/test does) or set AXIOM_TEST_PG_ADMIN_URL"
         ) from exc
     try:
         await admin.execute(f'CREATE DATABASE "{name}"')
     finally:
         await admin.close()
-    base = PG_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1)
+    base = admin_url.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1)
     try:
         yield f"{base}/{name}"
     finally:
-        admin = await asyncpg.connect(PG_ADMIN_URL, timeout=10)
+        admin = await asyncpg.connect(admin_url, timeout=10)
         try:
             await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         finally:
