@@ -8,11 +8,12 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.async_api import Browser, async_playwright
+from playwright.async_api import Browser
 
 from axiom_mcp.app import create_auth_app
 from axiom_mcp.context import AppContext
 from axiom_mcp.web.app import create_web_app
+from tests.support.browser import chromium as launch_chromium
 from tests.support.factories import TestUser
 from tests.web.helpers import Screenshots, own_address, sign_in_directly
 
@@ -40,30 +41,14 @@ async def auth(ctx: AppContext) -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 SHOTS = pytest.StashKey[list[Path]]()
 
 
 @pytest.fixture(scope="session")
 async def chromium() -> AsyncIterator[Browser]:
     """Debian's Chromium (never a downloaded one), shared by the session's browser tests."""
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: run scripts/services (or apt-get install -y chromium)")
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        try:
-            yield browser
-        finally:
-            await browser.close()
+    async with launch_chromium() as browser:
+        yield browser
 
 
 @pytest.fixture
