@@ -117,6 +117,28 @@ class AxiomProcess:
         return self.exit_code
 
 
+def instances_behind_balancer(tmp_path: Path, database_url: str, public_url: str, ports: Sequence[int]) -> list[AxiomProcess]:
+    """Single-origin instances of one deployment sharing a database, each on its own port, behind a
+    balancer at ``public_url`` (the issuer and every public URL) that is their trusted proxy."""
+    return [
+        AxiomProcess(
+            f"instance {i + 1}",
+            ["serve", "--single-origin"],
+            clean_env(
+                AXIOM_DATA_DIR=str(tmp_path / f"data{i}"),
+                AXIOM_DATABASE_URL=database_url,
+                AXIOM_SECRET_KEY=SECRET_KEY,
+                AXIOM_SINGLE_ORIGIN_PORT=str(port),
+                AXIOM_PUBLIC_URL=public_url,
+                AXIOM_TRUSTED_PROXIES="127.0.0.1",
+            ),
+            ready_urls=[f"http://127.0.0.1:{port}/health"],
+            log_path=tmp_path / f"instance{i + 1}.log",
+        )
+        for i, port in enumerate(ports)
+    ]
+
+
 @asynccontextmanager
 async def serving(*processes: AxiomProcess) -> AsyncIterator[tuple[AxiomProcess, ...]]:
     """Start every process (at once, as an operator's scripts would), wait until all answer, stop all."""

@@ -25,6 +25,7 @@ from tests.e2e.processes import (
     assert_logs_are_clean,
     assert_stopped_gracefully,
     clean_env,
+    instances_behind_balancer,
     run_cli,
     serving,
 )
@@ -180,23 +181,7 @@ async def test_two_instances_behind_a_round_robin_balancer(browser: Browser, tmp
         proxy_port = free_port()
         public = _url(proxy_port)
         ports = [free_port(), free_port()]
-        processes = [
-            AxiomProcess(
-                f"instance {i + 1}",
-                ["serve", "--single-origin"],
-                clean_env(
-                    AXIOM_DATA_DIR=str(tmp_path / f"data{i}"),
-                    AXIOM_DATABASE_URL=database_url,
-                    AXIOM_SECRET_KEY=SECRET_KEY,
-                    AXIOM_SINGLE_ORIGIN_PORT=str(port),
-                    AXIOM_PUBLIC_URL=public,
-                    AXIOM_TRUSTED_PROXIES="127.0.0.1",
-                ),
-                ready_urls=[_url(port) + "/health"],
-                log_path=tmp_path / f"instance{i + 1}.log",
-            )
-            for i, port in enumerate(ports)
-        ]
+        processes = instances_behind_balancer(tmp_path, database_url, public, ports)
         proxy = RoundRobinProxy([_url(port) for port in ports])
         try:
             async with serving(*processes), running(proxy, port=proxy_port):

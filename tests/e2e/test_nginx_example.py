@@ -25,7 +25,13 @@ from mcp.client.streamable_http import streamable_http_client
 from playwright.async_api import Browser
 
 from tests.e2e.chatgpt import EXPECTED_TOOLS, Person, use_like_chatgpt
-from tests.e2e.processes import SECRET_KEY, AxiomProcess, assert_stopped_gracefully, clean_env, run_cli, serving
+from tests.e2e.processes import (
+    AxiomProcess,
+    assert_stopped_gracefully,
+    instances_behind_balancer,
+    run_cli,
+    serving,
+)
 from tests.support.databases import postgres_database
 from tests.support.servers import free_port
 
@@ -95,23 +101,7 @@ async def test_nginx_example_spreads_stateless_requests_and_pins_sessions(browse
         listen = free_port()
         public = f"http://127.0.0.1:{listen}"
         ports = [free_port(), free_port()]
-        primary, secondary = (
-            AxiomProcess(
-                f"instance {i + 1}",
-                ["serve", "--single-origin"],
-                clean_env(
-                    AXIOM_DATA_DIR=str(tmp_path / f"data{i}"),
-                    AXIOM_DATABASE_URL=database_url,
-                    AXIOM_SECRET_KEY=SECRET_KEY,
-                    AXIOM_SINGLE_ORIGIN_PORT=str(port),
-                    AXIOM_PUBLIC_URL=public,
-                    AXIOM_TRUSTED_PROXIES="127.0.0.1",
-                ),
-                ready_urls=[f"http://127.0.0.1:{port}/health"],
-                log_path=tmp_path / f"instance{i + 1}.log",
-            )
-            for i, port in enumerate(ports)
-        )
+        primary, secondary = instances_behind_balancer(tmp_path, database_url, public, ports)
         (tmp_path / "nginx").mkdir()
         config = render_example(tmp_path / "nginx", listen, *ports)
         async with serving(primary, secondary):
