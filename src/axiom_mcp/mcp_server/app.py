@@ -39,7 +39,7 @@ from axiom_mcp.mcp_server.auth import BearerAuth, Challenges
 from axiom_mcp.mcp_server.health import health_endpoint
 from axiom_mcp.mcp_server.metadata import AS_METADATA_PATH, PRM_PATH, metadata_endpoints
 from axiom_mcp.mcp_server.token_verifier import McpTokenVerifier
-from axiom_mcp.mcp_server.tools import build_tools
+from axiom_mcp.mcp_server.tools import AxiomTool, build_tools
 from axiom_mcp.mcp_server.transport_security import HostOriginGuard, HostOriginPolicy
 from axiom_mcp.mcp_server.transports import MESSAGES_PATH, Transports
 
@@ -59,8 +59,8 @@ _CORS_REQUEST_HEADERS = [
 _CORS_RESPONSE_HEADERS = ["Mcp-Session-Id", "MCP-Protocol-Version", "WWW-Authenticate"]
 
 
-def build_mcp_server(ctx: AppContext) -> tuple[MCPServer, dict[str, str]]:
-    """The SDK server with every tool, and the scope each tool needs."""
+def build_mcp_server(ctx: AppContext) -> tuple[MCPServer, list[AxiomTool], dict[str, str]]:
+    """The SDK server with every tool, the tools, and the scope each tool needs."""
     tools, scopes = build_tools(ctx)
     server: MCPServer = MCPServer(
         name="axiom",
@@ -71,13 +71,15 @@ def build_mcp_server(ctx: AppContext) -> tuple[MCPServer, dict[str, str]]:
         subscriptions=False,  # nothing to subscribe to; keeps `subscriptions/listen` unserved
         log_level=ctx.settings.log_level.upper(),  # type: ignore[arg-type]
     )
-    return server, scopes
+    return server, tools, scopes
 
 
-def create_mcp_app(ctx: AppContext) -> Starlette:
+def create_mcp_app(ctx: AppContext, *, lean_tool_calls: bool = True) -> Starlette:
+    """The MCP service. ``lean_tool_calls=False`` serves 2026-era ``tools/call`` through the SDK
+    too (``stateless_calls`` is what it skips; the tests compare the two)."""
     settings = ctx.settings
-    server, tool_scopes = build_mcp_server(ctx)
-    transports = Transports(server)
+    server, tools, tool_scopes = build_mcp_server(ctx)
+    transports = Transports(server, tools, lean_tool_calls=lean_tool_calls)
     verifier = McpTokenVerifier(ctx.tokens, settings)
     challenges = Challenges(settings)
     policy = HostOriginPolicy.from_settings(settings)
@@ -117,4 +119,5 @@ def create_mcp_app(ctx: AppContext) -> Starlette:
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.ctx = ctx
     app.state.mcp_server = server
+    app.state.transports = transports
     return app

@@ -173,14 +173,14 @@ class BearerAuth:
             if modern:  # the SDK refuses a body that disagrees with these headers before dispatch
                 needed = self.tool_scopes.get(tool) if tool is not None else None
                 if tool is not None and needed is not None and needed not in info.scopes:
-                    buffered = await _read_body(receive)  # only now, for the id the error answers
+                    buffered = await read_body(receive)  # only now, for the id the error answers
                     calls = tools_called(buffered[0]) if buffered else []
                     await self._insufficient_scope(send, calls[0][0] if calls else None, tool, needed)
                     return
             else:
-                buffered = await _read_body(receive)
+                buffered = await read_body(receive)
                 if buffered is None:
-                    await _plain(send, 413, b"Request body too large")
+                    await plain_response(send, 413, b"Request body too large")
                     return
                 body, receive = buffered
                 for request_id, called in tools_called(body):
@@ -224,7 +224,7 @@ class BearerAuth:
         await _json(send, 403, body, [(b"www-authenticate", header.encode())])
 
 
-async def _read_body(receive: Receive) -> tuple[bytes, Receive] | None:
+async def read_body(receive: Receive) -> tuple[bytes, Receive] | None:
     """The whole request body and a ``receive`` that replays it, or None past ``MAX_BODY_BYTES``."""
     chunks = bytearray()
     trailing: Message | None = None
@@ -269,7 +269,7 @@ async def _json(send: Send, status: int, body: Any, headers: list[tuple[bytes, b
     await send({"type": "http.response.body", "body": data})
 
 
-async def _plain(send: Send, status: int, text: bytes) -> None:
+async def plain_response(send: Send, status: int, text: bytes) -> None:
     await send(
         {
             "type": "http.response.start",

@@ -191,10 +191,21 @@ class AxiomTool(Tool):
 # --- the caller ---------------------------------------------------------------------------------
 
 
-def caller(context: Context, scope: str | None = None) -> TokenInfo:
+@dataclass(frozen=True)
+class DirectCall:
+    """The context of a call that the lean stateless path (``stateless_calls``) runs itself: the
+    verified caller, handed over directly rather than inside an SDK ``Context``."""
+
+    user: McpUser
+
+
+def caller(context: Context | DirectCall, scope: str | None = None) -> TokenInfo:
     """The verified token of the request carrying this call, which must grant ``scope`` if given."""
-    request = context.request_context.request
-    user = getattr(request, "scope", {}).get("user") if request is not None else None
+    if isinstance(context, DirectCall):
+        user: object = context.user
+    else:
+        request = context.request_context.request
+        user = getattr(request, "scope", {}).get("user") if request is not None else None
     if not isinstance(user, McpUser):
         raise ToolError("This call carries no verified access token.")
     if scope is not None and scope not in user.info.scopes:
@@ -437,10 +448,10 @@ def tool_specs(app: AppContext) -> list[ToolSpec]:
     ]
 
 
-def build_tools(app: AppContext) -> tuple[list[Tool], dict[str, str]]:
+def build_tools(app: AppContext) -> tuple[list[AxiomTool], dict[str, str]]:
     """The SDK tools, and each tool's scope (what the 403 challenge of ``auth.BearerAuth`` checks)."""
     specs = tool_specs(app)
-    tools: list[Tool] = []
+    tools: list[AxiomTool] = []
     for spec in specs:
         tool = AxiomTool.from_function(
             spec.fn, name=spec.name, title=spec.title, description=spec.description, annotations=spec.annotations

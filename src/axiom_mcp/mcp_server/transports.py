@@ -1,7 +1,8 @@
 """The three ways clients reach the tools, all served by the SDK, all behind the same auth.
 
 - Streamable HTTP at ``/mcp`` (MCP basic/transports): the SDK's session manager serves both
-  protocol eras on one endpoint. A request whose ``MCP-Protocol-Version`` header names a
+  protocol eras on one endpoint, except a 2026-era ``tools/call``, which ``stateless_calls``
+  serves on a lean path after the SDK's own checks. A request whose ``MCP-Protocol-Version`` header names a
   2026-07-28-era version is a self-contained POST (no ``initialize``, no session, any instance
   can answer it); anything else is the 2025-11-25 era: ``initialize`` opens a session
   (``Mcp-Session-Id``) that lives in this process. Responses are JSON, not per-request SSE
@@ -27,10 +28,13 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.sse import SseServerTransport
 from mcp.server.streamable_http import MCP_SESSION_ID_HEADER
 from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
-from mcp.server.transport_security import TransportSecuritySettings
+from mcp.server.transport_security import TransportSecurityMiddleware, TransportSecuritySettings
 from mcp.shared.inbound import MCP_PROTOCOL_VERSION_HEADER
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 from starlette.types import Receive, Scope, Send
+
+from axiom_mcp.mcp_server.stateless_calls import StatelessToolCalls
+from axiom_mcp.mcp_server.tools import AxiomTool
 
 MESSAGES_PATH = "/messages"
 _SESSION_HEADER = MCP_SESSION_ID_HEADER.encode()
@@ -42,7 +46,7 @@ _CHECKED_UPSTREAM = TransportSecuritySettings(enable_dns_rebinding_protection=Fa
 class Transports:
     """ASGI endpoints of the MCP transports over one ``MCPServer``. ``manager.run()`` must be running."""
 
-    def __init__(self, server: MCPServer) -> None:
+    def __init__(self, server: MCPServer, tools: list[AxiomTool], *, lean_tool_calls: bool = True) -> None:
         # The SDK's transports drive the low-level server; MCPServer builds them the same way in
         # its own sse_app()/streamable_http_app(), which we cannot use as they stand (one path
         # each, the SDK's auth middleware without scope challenges).
@@ -52,6 +56,10 @@ class Transports:
             app=self.lowlevel, json_response=True, security_settings=_CHECKED_UPSTREAM
         )
         self.sse = SseServerTransport(MESSAGES_PATH, security_settings=_CHECKED_UPSTREAM)
+        # lean_tool_calls=False leaves every request to the SDK: the tests compare the two paths' answers.
+        self.stateless_calls = StatelessToolCalls(
+            tools, self.lowlevel.server_info_stamp, self.streamable, TransportSecurityMiddleware(_CHECKED_UPSTREAM)
+        ) if lean_tool_calls else None
 
     async def streamable(self, scope: Scope, receive: Receive, send: Send) -> None:
         await self.manager.handle_request(scope, receive, send)
@@ -67,8 +75,11 @@ class Transports:
 
     async def mcp(self, scope: Scope, receive: Receive, send: Send) -> None:
         """``/mcp``: streamable HTTP, except the seed's plain GET, which opens legacy SSE."""
-        if scope["method"] == "GET" and _opens_legacy_sse(scope):
+        method = scope["method"]
+        if method == "GET" and _opens_legacy_sse(scope):
             await self.sse_stream(scope, receive, send)
+        elif method == "POST" and self.stateless_calls is not None and _is_modern(scope):
+            await self.stateless_calls(scope, receive, send)  # tools/call there, the rest to the SDK
         else:
             await self.streamable(scope, receive, send)
 
@@ -80,4 +91,9 @@ def _opens_legacy_sse(scope: Scope) -> bool:
         if key == _VERSION_HEADER and value in _MODERN:
             return False
     return True
+
+
+def _is_modern(scope: Scope) -> bool:
+    """Whether the request names a 2026-era protocol version (a self-contained request, no session)."""
+    return any(key == _VERSION_HEADER and value in _MODERN for key, value in scope["headers"])
 
