@@ -36,13 +36,17 @@ async def items(ctx: AppContext, owner: TestUser, count: int, db: Database | Non
 
 
 async def total(ctx: AppContext, owner: TestUser, params: PageQuery = FULL_PAGE) -> int:
+    """The total from both sources, which share the database's cache (so both must agree)."""
     async with ctx.db.session() as session:
-        return (await records.list_items(session, owner.id, params)).totalItems
+        in_session = (await records.list_items(session, owner.id, params))["totalItems"]
+    from_database = (await records.list_items(ctx.db, owner.id, params))["totalItems"]
+    assert in_session == from_database
+    return int(from_database)
 
 
 async def test_every_session_of_a_database_gets_its_cache(ctx: AppContext) -> None:
     async with ctx.db.session() as one, ctx.db.session() as two:
-        assert count_cache(one) is count_cache(two) is not None
+        assert count_cache(one) is count_cache(two) is ctx.db.counts  # the read pool's too
 
 
 async def test_a_large_total_is_cached_and_forgotten_when_this_process_adds_or_deletes(
@@ -99,6 +103,6 @@ async def test_other_kinds_and_owners_keep_their_own_totals(
     async with ctx.db.session() as session:
         for n in range(3):
             await records.create_tag(session, user.id, TagCreate(name=f"t{n}"))
-        assert (await records.list_tags(session, user.id, FULL_PAGE)).totalItems == 3
+        assert (await records.list_tags(session, user.id, FULL_PAGE))["totalItems"] == 3
     assert cache.get(user.id, "items") == 3  # adding tags leaves the item total alone
     assert cache.get(user.id, "tags") == 3

@@ -73,7 +73,8 @@ async def test_another_owner_never_reaches_a_record(
     async with ctx.db.session() as session:
         assert (await getattr(records, f"get_{kind}")(session, other_user.id, theirs.id)) == theirs
         listed = await getattr(records, f"list_{kind}s")(session, user.id, PageQuery())
-    assert listed.totalItems == 0
+    assert listed["totalItems"] == 0
+    assert (await getattr(records, f"list_{kind}s")(ctx.db, user.id, PageQuery()))["totalItems"] == 0
 
 
 @pytest.mark.parametrize("record_id", ["", "x" * 16, "ABC", "a\x00b", "é", "a b", "../x", "1 OR 1=1"])
@@ -100,8 +101,8 @@ async def test_tags_must_be_the_owners(ctx: AppContext, user: TestUser, other_us
                 await records.create_client(session, user.id, ClientCreate.model_construct(name="x", accessTags=ids))
         assert caught.value.field == "accessTags"
     async with ctx.db.session() as session:
-        assert (await records.list_items(session, user.id, PageQuery())).totalItems == 0
-        assert (await records.list_clients(session, user.id, PageQuery())).totalItems == 0
+        assert (await records.list_items(session, user.id, PageQuery()))["totalItems"] == 0
+        assert (await records.list_clients(session, user.id, PageQuery()))["totalItems"] == 0
 
 
 async def test_tags_none_keeps_and_empty_clears(ctx: AppContext, user: TestUser) -> None:
@@ -166,21 +167,23 @@ async def test_deleting_a_user_removes_everything_they_own(ctx: AppContext) -> N
         await users.delete_user(session, gone.email)
     async with ctx.db.session() as session:
         for kind in ("items", "clients", "tags"):
-            assert (await getattr(records, f"list_{kind}")(session, gone.id, PageQuery())).totalItems == 0
-            assert (await getattr(records, f"list_{kind}")(session, stays.id, PageQuery())).totalItems == 1
+            assert (await getattr(records, f"list_{kind}")(session, gone.id, PageQuery()))["totalItems"] == 0
+            assert (await getattr(records, f"list_{kind}")(session, stays.id, PageQuery()))["totalItems"] == 1
 
 
 async def test_pages_count_and_order(ctx: AppContext, user: TestUser) -> None:
     async with ctx.db.session() as session:
         made = [await records.create_tag(session, user.id, TagCreate(name=f"t{n}")) for n in range(7)]
-    async with ctx.db.session() as session:
-        first = await records.list_tags(session, user.id, PageQuery(page=1, perPage=3))
-        last = await records.list_tags(session, user.id, PageQuery(page=3, perPage=3))
-        beyond = await records.list_tags(session, user.id, PageQuery(page=9, perPage=3))
-    assert (first.totalItems, first.totalPages) == (7, 3)
-    assert [t.id for t in first.items] == [t.id for t in made[::-1][:3]]
-    assert [t.id for t in last.items] == [made[0].id]
-    assert beyond.items == [] and beyond.totalItems == 7
+    for source in ("session", "database"):
+        async with ctx.db.session() as session:
+            reader = session if source == "session" else ctx.db
+            first = await records.list_tags(reader, user.id, PageQuery(page=1, perPage=3))
+            last = await records.list_tags(reader, user.id, PageQuery(page=3, perPage=3))
+            beyond = await records.list_tags(reader, user.id, PageQuery(page=9, perPage=3))
+        assert (first["totalItems"], first["totalPages"]) == (7, 3)
+        assert [t["id"] for t in first["items"]] == [t.id for t in made[::-1][:3]]
+        assert [t["id"] for t in last["items"]] == [made[0].id]
+        assert beyond["items"] == [] and beyond["totalItems"] == 7
 
 
 @pytest.mark.parametrize(
@@ -201,7 +204,9 @@ async def test_the_text_filter(ctx: AppContext, user: TestUser, q: str, expected
         for name in names:
             await records.create_item(session, user.id, ItemCreate(name=name))
     async with ctx.db.session() as session:
-        page = await records.list_items(session, user.id, PageQuery(q=q))
-    found = sorted(i.name for i in page.items)
+        in_session = await records.list_items(session, user.id, PageQuery(q=q))
+    page = await records.list_items(ctx.db, user.id, PageQuery(q=q))
+    assert page == in_session
+    found = sorted(i["name"] for i in page["items"])
     assert found == sorted(expected)
-    assert page.totalItems == len(expected)
+    assert page["totalItems"] == len(expected)

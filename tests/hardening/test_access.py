@@ -88,18 +88,18 @@ async def _snapshot(ctx: AppContext, victim: Victim) -> dict[str, Any]:
     """Everything the victim owns, to compare before and after an attempt."""
     async with ctx.db.session() as session:
         return {
-            "items": (await records.list_items(session, victim.user.id, PageQuery(perPage=100))).model_dump(),
-            "clients": (await records.list_clients(session, victim.user.id, PageQuery(perPage=100))).model_dump(),
-            "tags": (await records.list_tags(session, victim.user.id, PageQuery(perPage=100))).model_dump(),
+            "items": await records.list_items(session, victim.user.id, PageQuery(perPage=100)),
+            "clients": await records.list_clients(session, victim.user.id, PageQuery(perPage=100)),
+            "tags": await records.list_tags(session, victim.user.id, PageQuery(perPage=100)),
         }
 
 
 async def _attacker_counts(ctx: AppContext, user_id: str) -> tuple[int, int, int]:
     async with ctx.db.session() as session:
         return (
-            (await records.list_items(session, user_id, PageQuery())).totalItems,
-            (await records.list_clients(session, user_id, PageQuery())).totalItems,
-            (await records.list_tags(session, user_id, PageQuery())).totalItems,
+            (await records.list_items(session, user_id, PageQuery()))["totalItems"],
+            (await records.list_clients(session, user_id, PageQuery()))["totalItems"],
+            (await records.list_tags(session, user_id, PageQuery()))["totalItems"],
         )
 
 

@@ -99,7 +99,7 @@ class Browser:
         async with self.ctx.db.session() as session:
             return {
                 "records": [
-                    (await listing(session, self.user.id, PageQuery(perPage=100))).model_dump()
+                    await listing(session, self.user.id, PageQuery(perPage=100))
                     for listing in (records.list_items, records.list_clients, records.list_tags)
                 ],
                 "sessions": await session.scalar(

@@ -39,7 +39,7 @@ async def tag_id(ctx: AppContext, user: TestUser) -> str:
 async def tag_names(ctx: AppContext, user: TestUser) -> list[str]:
     async with ctx.db.session() as session:
         page = await records.list_tags(session, user.id, PageQuery(perPage=100))
-    return [t.name for t in page.items]
+    return [t["name"] for t in page["items"]]
 
 
 @pytest.mark.parametrize(("path", "fields"), SIGNED_IN_POSTS, ids=IDS)

@@ -11,6 +11,7 @@ from axiom_mcp.context import AppContext
 from axiom_mcp.data import records
 from axiom_mcp.data.schemas import ClientCreate, ItemCreate, PageQuery, TagCreate
 from axiom_mcp.errors import NotFoundError
+from axiom_mcp.web.pages.records import KINDS as KINDS_BY_SLUG
 from tests.support.factories import TestUser
 from tests.web.helpers import csrf_of, submit
 
@@ -25,8 +26,8 @@ async def make_tag(ctx: AppContext, user_id: str, name: str) -> str:
 
 
 async def listed(ctx: AppContext, kind: str, user_id: str, q: str = "") -> list:
-    async with ctx.db.session() as session:
-        return (await LISTERS[kind](session, user_id, PageQuery(perPage=100, q=q))).items
+    page = await LISTERS[kind](ctx.db, user_id, PageQuery(perPage=100, q=q))
+    return KINDS_BY_SLUG[kind].page_model.model_validate(page).items
 
 
 async def test_the_dashboard_counts_and_shows_the_latest_items(

@@ -6,15 +6,15 @@ anything else is refused naming the field, so nobody can attach (or learn of) an
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Select, delete, func, or_, select
+from sqlalchemy import Select, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from axiom_mcp.data.counts import count_cache, forget_count
-from axiom_mcp.db.tables import Client, Item, Tag, item_tags
+from axiom_mcp.data.counts import forget_count
+from axiom_mcp.data.lists import CLIENTS, ITEMS, TAGS, Source, list_page
+from axiom_mcp.db.tables import Client, Item, Tag
 from axiom_mcp.errors import NotFoundError, ValidationFailed
 from axiom_mcp.ids import utcnow
 from axiom_mcp.data.schemas import (
@@ -26,18 +26,12 @@ from axiom_mcp.data.schemas import (
     ItemExpand,
     ItemOut,
     ItemUpdate,
-    Page,
     PageQuery,
     TagCreate,
     TagOut,
     TagUpdate,
     is_record_id,
 )
-
-
-def _like(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
 
 
 def tag_out(tag: Tag) -> TagOut:
@@ -77,61 +71,6 @@ def client_out(client: Client) -> ClientOut:
     )
 
 
-def _filters(session: AsyncSession, model: Any, user_id: str, params: PageQuery, *search: Any) -> list[Any]:
-    """The owner's rows, and with ``params.q`` only those whose ``search`` columns contain it."""
-    where = [model.user_id == user_id]
-    if params.q:
-        if session.get_bind().dialect.name == "sqlite":
-            # SQLite's ILIKE is lower() LIKE lower(), ASCII only: lower both sides in Python instead.
-            pattern = _like(params.q.lower())
-            where.append(or_(*(func.axiom_fold(c).like(pattern, escape="\\") for c in search)))
-        else:
-            pattern = _like(params.q)
-            where.append(or_(*(column.ilike(pattern, escape="\\") for column in search)))
-    return where
-
-
-def _page_ids(model: Any, where: list[Any], params: PageQuery) -> Select[Any]:
-    """The ids of one page, newest first.
-
-    Half of a deferred join: with the (user_id, created, id) index these come from the index
-    alone, so a deep OFFSET skips index entries rather than table rows; the caller then reads just
-    those rows (``model.id.in_(...)``).
-    """
-    order = (model.created.desc(), model.id.desc())
-    return select(model.id).where(*where).order_by(*order).limit(params.perPage).offset((params.page - 1) * params.perPage)
-
-
-async def _total(
-    session: AsyncSession, model: Any, user_id: str, where: list[Any], params: PageQuery, on_page: int
-) -> int:
-    """The owner's number of matching rows.
-
-    On a partly filled page it is known without counting; a large unfiltered total may come from
-    the short-lived ``CountCache`` (``counts.py`` says what that trades).
-    """
-    if 0 < on_page < params.perPage:
-        return (params.page - 1) * params.perPage + on_page
-    cache = count_cache(session) if not params.q else None
-    kind = model.__tablename__
-    if cache is not None and (hit := cache.get(user_id, kind)) is not None:
-        return hit
-    total = int(await session.scalar(select(func.count()).select_from(model).where(*where)) or 0)
-    if cache is not None:
-        cache.put(user_id, kind, total)
-    return total
-
-
-async def _page(
-    session: AsyncSession, query: Select[Any], model: Any, user_id: str, params: PageQuery, *search: Any
-) -> tuple[Sequence[Any], int]:
-    """One page of ``query`` (newest first) and the owner's total matching rows."""
-    where = _filters(session, model, user_id, params, *search)
-    page_ids = _page_ids(model, where, params)
-    rows = (await session.scalars(query.where(model.id.in_(page_ids)).order_by(model.created.desc(), model.id.desc()))).all()
-    return rows, await _total(session, model, user_id, where, params, len(rows))
-
-
 async def _owned_tags(session: AsyncSession, user_id: str, tag_ids: list[str], field: str) -> list[Tag]:
     """The owner's tags with these ids, or ValidationFailed naming the ids that are not theirs."""
     wanted = list(dict.fromkeys(tag_ids))
@@ -159,9 +98,9 @@ async def _one(session: AsyncSession, query: Select[Any], kind: str, record_id: 
 # --- tags -------------------------------------------------------------------------------------------
 
 
-async def list_tags(session: AsyncSession, user_id: str, params: PageQuery) -> Page[TagOut]:
-    rows, total = await _page(session, select(Tag), Tag, user_id, params, Tag.name)
-    return Page[TagOut].of([tag_out(t) for t in rows], page=params.page, per_page=params.perPage, total=total)
+async def list_tags(source: Source, user_id: str, params: PageQuery) -> dict[str, Any]:
+    """One page of the owner's tags, newest first, as ``Page[TagOut]``'s JSON-ready dict."""
+    return await list_page(source, TAGS, user_id, params)
 
 
 async def _tag(session: AsyncSession, user_id: str, tag_id: str) -> Tag:
@@ -207,42 +146,12 @@ async def _delete(session: AsyncSession, model: Any, user_id: str, record_id: st
 _ITEM = select(Item).options(selectinload(Item.tags))
 
 
-_ITEM_COLUMNS = (Item.id, Item.user_id, Item.name, Item.content, Item.files, Item.created, Item.updated)
-_TAG_COLUMNS = (Tag.id, Tag.user_id, Tag.name, Tag.created, Tag.updated)
-
-
-async def list_items(session: AsyncSession, user_id: str, params: PageQuery) -> Page[ItemOut]:
+async def list_items(source: Source, user_id: str, params: PageQuery) -> dict[str, Any]:
     """One page of the owner's items with their tags: the hot read path of the REST API and MCP.
 
-    One statement reads the page and its tags (a LEFT JOIN over at most ``perPage`` items, picked
-    by ``_page_ids``), as plain rows: no second query for the tags, no ORM objects, no ORM
-    result processing. The tags
-    come in the order ``item_out`` gives them (name, then id).
+    ``Page[ItemOut]``'s JSON-ready dict, from one statement (``data/lists.py``).
     """
-    where = _filters(session, Item, user_id, params, Item.name, Item.content)
-    connection = await session.connection()  # Core execution: no ORM result machinery for plain rows
-    rows = await connection.execute(
-        select(*_ITEM_COLUMNS, *_TAG_COLUMNS)
-        .select_from(Item)
-        .outerjoin(item_tags, item_tags.c.item_id == Item.id)
-        .outerjoin(Tag, Tag.id == item_tags.c.tag_id)
-        .where(Item.id.in_(_page_ids(Item, where, params)))
-        .order_by(Item.created.desc(), Item.id.desc(), Tag.name, Tag.id)
-    )
-    items: list[ItemOut] = []
-    for row in rows:
-        item_id, owner, name, content, files, created, updated, tag_id, *tag = row
-        if not items or items[-1].id != item_id:
-            items.append(ItemOut(id=item_id, user=owner, name=name, content=content, files=list(files or []),
-                                 tags=[], expand=ItemExpand(tags=[]), created=created, updated=updated))
-        if tag_id is not None:
-            tag_user, tag_name, tag_created, tag_updated = tag
-            items[-1].tags.append(tag_id)
-            items[-1].expand.tags.append(
-                TagOut(id=tag_id, user=tag_user, name=tag_name, created=tag_created, updated=tag_updated)
-            )
-    total = await _total(session, Item, user_id, where, params, len(items))
-    return Page[ItemOut].of(items, page=params.page, per_page=params.perPage, total=total)
+    return await list_page(source, ITEMS, user_id, params)
 
 
 async def _item(session: AsyncSession, user_id: str, item_id: str) -> Item:
@@ -286,11 +195,9 @@ async def delete_item(session: AsyncSession, user_id: str, item_id: str) -> None
 _CLIENT = select(Client).options(selectinload(Client.access_tags))
 
 
-async def list_clients(session: AsyncSession, user_id: str, params: PageQuery) -> Page[ClientOut]:
-    rows, total = await _page(session, _CLIENT, Client, user_id, params, Client.name)
-    return Page[ClientOut].of(
-        [client_out(c) for c in rows], page=params.page, per_page=params.perPage, total=total
-    )
+async def list_clients(source: Source, user_id: str, params: PageQuery) -> dict[str, Any]:
+    """One page of the owner's clients with their access tags, as ``Page[ClientOut]``'s dict."""
+    return await list_page(source, CLIENTS, user_id, params)
 
 
 async def _client(session: AsyncSession, user_id: str, client_id: str) -> Client:

@@ -1,4 +1,4 @@
-"""The database handle: one async engine and session factory per process, built from settings."""
+"""The database handle: one async engine, its session factory and read pool per process, from settings."""
 
 from __future__ import annotations
 
@@ -7,20 +7,13 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, make_url, text
+from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from axiom_mcp.data.counts import CountCache
+from axiom_mcp.db.fold import FOLD, fold
+from axiom_mcp.db.reads import Reads, create_reads, sqlite_file
 from axiom_mcp.settings import Settings
-
-
-FOLD = "axiom_fold"
-"""An SQLite function lower-casing all of Unicode (SQLite's lower() does only ASCII), so a search
-for "ärzte" finds "Ärzte" as PostgreSQL's ILIKE does."""
-
-
-def _fold(value: object) -> object:
-    return value.lower() if isinstance(value, str) else value
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -32,15 +25,13 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()
-    dbapi_connection.create_function(FOLD, 1, _fold, deterministic=True)
+    dbapi_connection.create_function(FOLD, 1, fold, deterministic=True)
 
 
 def _sqlite_folder(url: str) -> Path | None:
     """The folder of an SQLite file database (None for an in-memory one)."""
-    database = make_url(url).database
-    if not database or database == ":memory:" or database.startswith("file:"):
-        return None
-    return Path(database).parent
+    path = sqlite_file(url)
+    return None if path is None else path.parent
 
 
 def create_engine(settings: Settings) -> AsyncEngine:
@@ -61,10 +52,14 @@ class Database:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.engine = create_engine(settings)
-        # Every session of this database shares one cache of large list totals (data/counts.py).
+        # Every session of this database, and its read pool, share one cache of large list totals
+        # (data/counts.py).
+        self.counts = CountCache()
         self.sessionmaker = async_sessionmaker(
-            self.engine, expire_on_commit=False, autoflush=False, info={"counts": CountCache()}
+            self.engine, expire_on_commit=False, autoflush=False, info={"counts": self.counts}
         )
+        # The lean path of the hot list reads (db/reads.py); sees committed data only.
+        self.reads: Reads = create_reads(self.engine, settings.database_url)
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
@@ -81,4 +76,7 @@ class Database:
             return False
 
     async def close(self) -> None:
-        await self.engine.dispose()
+        try:
+            await self.reads.close()
+        finally:
+            await self.engine.dispose()

@@ -20,9 +20,12 @@ from axiom_mcp.data import records
 from axiom_mcp.data.schemas import (
     MAX_PER_PAGE,
     ClientCreate,
+    ClientOut,
     ClientUpdate,
     ItemCreate,
+    ItemOut,
     ItemUpdate,
+    Page,
     PageQuery,
     TagCreate,
     TagOut,
@@ -57,6 +60,8 @@ class Kind:
     title: str
     fields: tuple[FieldSpec, ...]
     ops: dict[str, Callable[..., Awaitable[Any]]]
+    page_model: type[BaseModel]
+    """What the list template reads (``ops["list"]`` returns the page as a plain dict)."""
     create_model: type[BaseModel]
     update_model: type[BaseModel]
     search_hint: str
@@ -81,6 +86,7 @@ KINDS: dict[str, Kind] = {
         ),
         ops={"list": records.list_items, "get": records.get_item, "create": records.create_item,
              "update": records.update_item, "delete": records.delete_item},
+        page_model=Page[ItemOut],
         create_model=ItemCreate,
         update_model=ItemUpdate,
         search_hint="Search names and content",
@@ -96,6 +102,7 @@ KINDS: dict[str, Kind] = {
         ),
         ops={"list": records.list_clients, "get": records.get_client, "create": records.create_client,
              "update": records.update_client, "delete": records.delete_client},
+        page_model=Page[ClientOut],
         create_model=ClientCreate,
         update_model=ClientUpdate,
         search_hint="Search names",
@@ -108,6 +115,7 @@ KINDS: dict[str, Kind] = {
         fields=(NAME,),
         ops={"list": records.list_tags, "get": records.get_tag, "create": records.create_tag,
              "update": records.update_tag, "delete": records.delete_tag},
+        page_model=Page[TagOut],
         create_model=TagCreate,
         update_model=TagUpdate,
         search_hint="Search names",
@@ -137,14 +145,14 @@ def _record_id(request: Request) -> str:
     return record_id
 
 
-async def all_tags(session: Any, user_id: str) -> list[TagOut]:
-    """The user's tags for a form's checkboxes, by name."""
+async def all_tags(source: Any, user_id: str) -> list[TagOut]:
+    """The user's tags for a form's checkboxes, by name (``source``: a Database or a session)."""
     tags: list[TagOut] = []
     page = 1
     while len(tags) < MAX_TAG_CHOICES:
-        batch = await records.list_tags(session, user_id, PageQuery(page=page, perPage=MAX_PER_PAGE))
-        tags.extend(batch.items)
-        if page >= batch.totalPages:
+        batch = await records.list_tags(source, user_id, PageQuery(page=page, perPage=MAX_PER_PAGE))
+        tags.extend(TagOut.model_validate(t) for t in batch["items"])
+        if page >= batch["totalPages"]:
             break
         page += 1
     return sorted(tags, key=lambda t: (t.name.lower(), t.id))
@@ -170,8 +178,7 @@ async def _form_page(visit: Visit, kind: Kind, *, record: Any | None, values: di
                      errors: dict[str, str], status: int = 200) -> Response:
     tags: list[TagOut] = []
     if kind.needs_tags:
-        async with visit.ctx.db.session() as session:
-            tags = await all_tags(session, visit.user_id)
+        tags = await all_tags(visit.ctx.db, visit.user_id)
     title = f"Edit {kind.one}" if record is not None else f"New {kind.one}"
     return visit.render("record_form.html", status=status, title=title, section=kind.slug, kind=kind,
                         record=record, values=values, errors=errors, tags=tags)
@@ -181,8 +188,7 @@ async def _form_page(visit: Visit, kind: Kind, *, record: Any | None, values: di
 async def list_records(request: Request, visit: Visit) -> Response:
     kind = _kind(request)
     params = page_query(request)
-    async with visit.ctx.db.session() as session:
-        page = await kind.ops["list"](session, visit.user_id, params)
+    page = kind.page_model.model_validate(await kind.ops["list"](visit.ctx.db, visit.user_id, params))
     return visit.render("record_list.html", title=kind.title, section=kind.slug, kind=kind, page=page, q=params.q)
 
 

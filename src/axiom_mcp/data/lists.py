@@ -1,0 +1,234 @@
+"""List pages of items, clients and tags as JSON-ready dicts: the hot read path, kept lean.
+
+One page is one statement: the page's ids come from a deferred-join subquery on the
+(user_id, created, id) index (a deep OFFSET skips index entries, not table rows), and a LEFT JOIN
+brings each record's tags along in (name, id) order, the order ``records.item_out`` gives them.
+The rows become the dict ``Page[ItemOut]`` (or ClientOut, TagOut) would dump, keys in the models'
+field order, so ``pydantic_core.to_json(page)`` is byte for byte the model's JSON without building
+a model per row (the test in tests/data/test_lists.py holds us to that).
+
+``source`` is a ``Database`` (its read pool, db/reads.py: committed data) or an ``AsyncSession``
+(the same SQL on that session's connection: it sees the session's uncommitted writes).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import lru_cache
+from typing import Any, TypeAlias
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from axiom_mcp.data.counts import CountCache, count_cache
+from axiom_mcp.data.schemas import PageQuery
+from axiom_mcp.db.engine import Database
+from axiom_mcp.db.reads import Row, dollar_params
+
+Source: TypeAlias = Database | AsyncSession
+
+
+@dataclass(frozen=True)
+class ListKind:
+    table: str
+    """Also the count cache's kind (the table name, as ``forget_count`` is told)."""
+    fields: tuple[str, ...]
+    """The record's own columns after id, user, created, updated (their output names are the same)."""
+    search: tuple[str, ...]
+    """Columns ``q`` looks in."""
+    link: tuple[str, str] | None = None
+    """(link table, its column naming the record) joining the record's tags, if it has any."""
+    tags_field: str = ""
+    """The output name of the tag ids (and of ``expand``'s tag list)."""
+
+
+ITEMS = ListKind("items", ("name", "content", "files"), ("name", "content"), ("item_tags", "item_id"), "tags")
+CLIENTS = ListKind("clients", ("name",), ("name",), ("client_access_tags", "client_id"), "accessTags")
+TAGS = ListKind("tags", ("name",), ("name",))
+
+_TAG_COLUMNS = "t.id, t.user_id, t.created, t.updated, t.name"
+
+
+@lru_cache(maxsize=64)
+def _statements(kind: ListKind, dialect: str, searching: bool, counting: bool) -> tuple[str, str]:
+    """(page SQL, count SQL) with ``?`` placeholders: owner, [one pattern per search column],
+    and for the page LIMIT, OFFSET.
+
+    ``counting`` (never with a search) puts the owner's total in a last column of every page row
+    (a scalar subquery: an owner first, before the rest): the count costs no second statement,
+    which on SQLite is a second thread hop, on PostgreSQL a second round trip.
+    """
+    where = "user_id = ?"
+    if searching:
+        if dialect == "sqlite":
+            # SQLite's LIKE folds ASCII only: both sides are lower-cased with all of Unicode (the
+            # pattern in Python, the column by axiom_fold), as PostgreSQL's ILIKE does.
+            tests = [f"axiom_fold({column}) LIKE ? ESCAPE '\\'" for column in kind.search]
+        else:
+            tests = [f"{column} ILIKE ? ESCAPE '\\'" for column in kind.search]
+        where += f" AND ({' OR '.join(tests)})"
+    page_ids = (
+        f"SELECT id FROM {kind.table} WHERE {where} ORDER BY created DESC, id DESC LIMIT ? OFFSET ?"
+    )
+    columns = ", ".join(f"r.{c}" for c in ("id", "user_id", "created", "updated", *kind.fields))
+    order = "r.created DESC, r.id DESC"
+    joins = ""
+    if kind.link is not None:
+        link, record_column = kind.link
+        columns += f", {_TAG_COLUMNS}"
+        joins = f" LEFT JOIN {link} AS l ON l.{record_column} = r.id LEFT JOIN tags AS t ON t.id = l.tag_id"
+        # Code point order on every database (SQLite's BINARY is; PostgreSQL's "C" is), as
+        # records._sorted orders a single record's tags.
+        order += ', t.name COLLATE "C", t.id' if dialect == "postgresql" else ", t.name, t.id"
+    count = f"SELECT count(*) FROM {kind.table} WHERE {where}"
+    if counting:
+        columns += f", ({count}) AS total"
+    page = f"SELECT {columns} FROM {kind.table} AS r{joins} WHERE r.id IN ({page_ids}) ORDER BY {order}"
+    return page, count
+
+
+def _like(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+# --- values as the models dump them -------------------------------------------------------------
+
+
+def _sqlite_stamp(value: Any) -> Any:
+    """SQLite's stored text ``YYYY-MM-DD HH:MM:SS.ffffff`` (UTC) as pydantic writes a UTC datetime:
+    ``YYYY-MM-DDTHH:MM:SSZ``, or ``...SS.ffffffZ`` when there is a fraction.
+
+    By slicing: ``datetime.fromisoformat`` per value cost ~1 us x 120 values per page.
+    """
+    if isinstance(value, str) and len(value) == 26 and value[10] == " " and value[19] == ".":
+        if value.endswith("000000"):
+            return f"{value[:10]}T{value[11:19]}Z"
+        return f"{value[:10]}T{value[11:]}Z"
+    return _any_stamp(value)
+
+
+def _any_stamp(value: Any) -> Any:
+    """Any other shape (no fraction, an offset, a datetime): through datetime, to UTC."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    return value
+
+
+def _pg_stamp(value: Any) -> Any:
+    # asyncpg hands back timestamptz as an aware UTC datetime, which to_json renders as the model does.
+    return value if isinstance(value, datetime) and value.tzinfo is UTC else _any_stamp(value)
+
+
+def _files(value: Any) -> list[Any]:
+    """The JSON list of file names: text from the drivers (SQLAlchemy's asyncpg codec decodes it)."""
+    if value is None or value == "[]":
+        return []
+    if isinstance(value, str):
+        value = json.loads(value)
+    return list(value)
+
+
+# --- rows to dicts -----------------------------------------------------------------------------
+
+
+def _records(kind: ListKind, rows: list[Row], stamp: Any) -> list[dict[str, Any]]:
+    if kind.link is None:
+        return [
+            {"id": r[0], "user": r[1], "created": stamp(r[2]), "updated": stamp(r[3]), "name": r[4]} for r in rows
+        ]
+    width = 4 + len(kind.fields)
+    files_at = kind.fields.index("files") + 4 if "files" in kind.fields else -1
+    tags_field = kind.tags_field
+    records: list[dict[str, Any]] = []
+    tag_dicts: dict[str, dict[str, Any]] = {}  # a tag on several records of the page is built once
+    last_id = None
+    tag_ids: list[str] = []
+    tags: list[dict[str, Any]] = []
+    for row in rows:
+        if row[0] != last_id:
+            last_id = row[0]
+            record = {"id": row[0], "user": row[1], "created": stamp(row[2]), "updated": stamp(row[3])}
+            for at in range(4, width):
+                record[kind.fields[at - 4]] = _files(row[at]) if at == files_at else row[at]
+            tag_ids, tags = [], []
+            record[tags_field] = tag_ids
+            record["expand"] = {tags_field: tags}
+            records.append(record)
+        tag_id = row[width]
+        if tag_id is not None:
+            tag = tag_dicts.get(tag_id)
+            if tag is None:
+                tag = tag_dicts[tag_id] = {
+                    "id": tag_id, "user": row[width + 1], "created": stamp(row[width + 2]),
+                    "updated": stamp(row[width + 3]), "name": row[width + 4],
+                }
+            tag_ids.append(tag_id)
+            tags.append(tag)
+    return records
+
+
+# --- reading ------------------------------------------------------------------------------------
+
+
+def _dialect(source: Source) -> str:
+    if isinstance(source, AsyncSession):
+        return source.get_bind().dialect.name
+    return source.reads.dialect
+
+
+async def _fetch(source: Source, dialect: str, sql: str, params: list[Any]) -> list[Row]:
+    if isinstance(source, AsyncSession):
+        connection = await source.connection()
+        if dialect == "postgresql":
+            sql = dollar_params(sql)
+        return list((await connection.exec_driver_sql(sql, tuple(params))).all())
+    return await source.reads.fetch(sql, params)
+
+
+def _counts(source: Source) -> CountCache | None:
+    return count_cache(source) if isinstance(source, AsyncSession) else source.counts
+
+
+async def list_page(source: Source, kind: ListKind, user_id: str, params: PageQuery) -> dict[str, Any]:
+    """One page of the owner's ``kind`` records, newest first, as ``Page[...]``'s JSON-ready dict.
+
+    The total: on a partly filled page it is known without counting; a large unfiltered total may
+    come from the short-lived ``CountCache`` (``counts.py`` says what that trades); otherwise an
+    unfiltered total comes with the page's rows, and a search's is counted after a full page.
+    """
+    dialect = _dialect(source)
+    searching = bool(params.q)
+    cache = _counts(source) if not searching else None
+    cached = cache.get(user_id, kind.table) if cache is not None else None
+    counting = not searching and cached is None
+    page_sql, count_sql = _statements(kind, dialect, searching, counting)
+    where_args: list[Any] = [user_id]
+    if searching:
+        pattern = _like(params.q.lower() if dialect == "sqlite" else params.q)
+        where_args += [pattern] * len(kind.search)
+    per_page = params.perPage
+    args = [*where_args, per_page, (params.page - 1) * per_page]
+    rows = await _fetch(source, dialect, page_sql, [user_id, *args] if counting else args)
+    items = _records(kind, rows, _sqlite_stamp if dialect == "sqlite" else _pg_stamp)
+    if 0 < len(items) < per_page:
+        total = (params.page - 1) * per_page + len(items)
+    elif cached is not None:
+        total = cached
+    elif counting and rows:
+        total = int(rows[0][-1])
+    else:  # a full page of a search, or an empty page: count
+        total = int((await _fetch(source, dialect, count_sql, where_args))[0][0] or 0)
+    if cache is not None and cached is None:
+        cache.put(user_id, kind.table, total)
+    return {
+        "page": params.page,
+        "perPage": per_page,
+        "totalItems": total,
+        "totalPages": math.ceil(total / per_page),
+        "items": items,
+    }
