@@ -211,3 +211,11 @@ async def test_healthy_probes_are_logged_only_at_debug_level(log_lines: LogLines
         await client.get("/health")
         await client.get("/other")
     assert [line["path"] for line in log_lines.of("axiom.http")] == ["/other"]
+
+
+def test_request_ids_are_sixteen_hex_digits_and_never_repeat_in_a_process() -> None:
+    from axiom_mcp.observability import new_request_id
+
+    ids = [new_request_id() for _ in range(10_000)]
+    assert len(set(ids)) == len(ids)
+    assert all(len(i) == 16 and int(i, 16) >= 0 for i in ids)

@@ -157,4 +157,4 @@ async def test_a_403_insufficient_scope_leads_the_sdk_to_step_up_and_retry(deplo
     second = parse_qs(urlsplit(person.authorization_urls[1]).query)["scope"][0].split()
     assert "items:write" in second and "items:read" in second
     async with deployment.ctx.db.session() as session:
-        assert [i.name for i in (await records.list_items(session, user.id, PageQuery())).items] == ["after step-up"]
+        assert [i["name"] for i in (await records.list_items(session, user.id, PageQuery()))["items"]] == ["after step-up"]

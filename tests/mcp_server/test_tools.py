@@ -100,7 +100,7 @@ async def test_every_tool_reads_and_changes_the_callers_data(mcp: McpService, tr
 
     async with mcp.ctx.db.session() as session:
         for listing in (records.list_items, records.list_clients, records.list_tags):
-            assert (await listing(session, user.id, PageQuery())).totalItems == 0
+            assert (await listing(session, user.id, PageQuery()))["totalItems"] == 0
 
 
 @pytest.mark.parametrize("transport", TRANSPORTS)

@@ -47,6 +47,7 @@ from axiom_mcp.data.schemas import (
     TagUpdate,
 )
 from axiom_mcp.data.tokens import TokenInfo
+from axiom_mcp.db.engine import Database
 from axiom_mcp.db.tables import CONTENT_MAX, NAME_MAX
 from axiom_mcp.errors import AxiomError, NotFoundError, ValidationFailed
 from axiom_mcp.ids import ID_LENGTH
@@ -174,14 +175,17 @@ class AxiomTool(Tool):
         The SDK's conversion (``FuncMetadata.convert_result``) renders the model as indented JSON
         text, then validates it again against the output schema and dumps it a second time for the
         structured content: about 1 ms of CPU for a page of 20 items, a tenth of the call
-        (bench/README.md). Our tools return models they built and validated themselves, so one
-        dump serves both forms; anything else still takes the SDK's path.
+        (bench/README.md). Our tools return models they built and validated themselves, or (list
+        tools) the data layer's JSON-ready page, so one dump serves both forms; anything else still
+        takes the SDK's path.
         """
         meta = self.fn_metadata
-        if not isinstance(result, BaseModel) or meta.output_schema is None or meta.wrap_output:
+        if not isinstance(result, BaseModel | dict) or meta.output_schema is None or meta.wrap_output:
             return meta.convert_result(result)
         try:
-            data = result.model_dump(mode="json", by_alias=True)
+            # A list page comes from the data layer as JSON-ready data (times may still be datetimes).
+            data = (result.model_dump(mode="json", by_alias=True) if isinstance(result, BaseModel)
+                    else pydantic_core.to_jsonable_python(result))
             text = pydantic_core.to_json(data).decode()
         except Exception as exc:  # noqa: BLE001 - a crash, reported like the SDK reports one
             raise UnexpectedToolError(f"Error executing tool {self.name}") from exc
@@ -244,7 +248,7 @@ def _kind_tools(
     app: AppContext,
     kind: str,
     out: type[BaseModel],
-    list_fn: Callable[[AsyncSession, str, PageQuery], Awaitable[Any]],
+    list_fn: Callable[[Database, str, PageQuery], Awaitable[dict[str, Any]]],
     get_fn: Callable[[AsyncSession, str, str], Awaitable[Any]],
     delete_fn: Callable[[AsyncSession, str, str], Awaitable[None]],
     searched: str,
@@ -259,8 +263,7 @@ def _kind_tools(
     ) -> page_type:  # type: ignore[valid-type]
         user_id = caller(ctx).user_id
         params = _build(PageQuery, {"q": "search"}, page=page, perPage=perPage, q=search)
-        async with app.db.session() as session:
-            return await list_fn(session, user_id, params)
+        return await list_fn(app.db, user_id, params)  # the read pool: the page as JSON-ready data
 
     async def get_record(ctx: Context, id: RecordIdArg) -> out:  # type: ignore[valid-type]  # noqa: A002
         user_id = caller(ctx).user_id
