@@ -12,11 +12,6 @@ from tests.support.databases import postgres_database
 PG_ADMIN_URL = os.environ.get("AXIOM_BENCH_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
-def asyncpg_url(sqlalchemy_url: str) -> str:
-    """The plain ``postgresql://`` form asyncpg takes."""
-    return sqlalchemy_url.replace("postgresql+asyncpg://", "postgresql://", 1)
-
-
 @asynccontextmanager
 async def database(kind: str, folder: Path) -> AsyncIterator[str]:
     """A fresh database of ``kind`` (``sqlite`` or ``postgres``); yields its SQLAlchemy URL."""

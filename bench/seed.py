@@ -24,12 +24,12 @@ from sqlalchemy import Table, bindparam, event, insert, text
 from sqlalchemy.schema import CreateIndex, DropIndex
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from axiom_mcp.db.reads import asyncpg_dsn
 from axiom_mcp.db.tables import Item, OAuthAccessToken, Tag, User, item_tags
 from axiom_mcp.security.passwords import hash_password
 from axiom_mcp.security.secrets import hash_secret, new_secret
 from axiom_mcp.settings import SCOPES
 
-from bench.databases import asyncpg_url
 
 _ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
 _CHUNK = 20_000
@@ -87,7 +87,7 @@ class Seeder:
         table = _table(model)
         if self.is_postgres:
             columns = list(rows[0])
-            conn = await asyncpg.connect(asyncpg_url(self.url))
+            conn = await asyncpg.connect(asyncpg_dsn(self.url))
             try:
                 await conn.copy_records_to_table(
                     table.name, records=[tuple(_pg(row[c]) for c in columns) for row in rows], columns=columns
@@ -331,7 +331,7 @@ class Seeder:
         if not self.is_postgres:
             return
         started = time.perf_counter()
-        conn = await asyncpg.connect(asyncpg_url(self.url))
+        conn = await asyncpg.connect(asyncpg_dsn(self.url))
         try:
             await conn.execute("VACUUM ANALYZE")
         finally:
