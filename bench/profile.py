@@ -77,7 +77,8 @@ async def profile(kind: str, figure: str, duration: float, out: Path, rate: int,
         try:
             assert bench.server.process is not None and bench.small is not None
             user = bench.large if figure.endswith("large") and bench.large else bench.small
-            page = (user.items + PER_PAGE - 1) // PER_PAGE if figure.startswith("deep") else 1
+            last = (user.items + PER_PAGE - 1) // PER_PAGE
+            page = {"deep_large": last, "middle_large": max(1, last // 2)}.get(figure, 1)
             probes.probe_stateless(bench.server.mcp_url, user.mcp_tokens[0], page, PER_PAGE)
             recorder = subprocess.Popen(
                 [py_spy, "record", "--pid", str(bench.server.process.pid), "--rate", str(rate), "--duration",
@@ -110,7 +111,7 @@ async def profile(kind: str, figure: str, duration: float, out: Path, rate: int,
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
-    parser.add_argument("--figure", choices=["rest", "stateless", "first_large", "deep_large"], default="stateless")
+    parser.add_argument("--figure", choices=["rest", "stateless", "first_large", "deep_large", "middle_large"], default="stateless")
     parser.add_argument("--duration", type=float, default=15.0)
     parser.add_argument("--rate", type=int, default=200, help="py-spy samples per second")
     parser.add_argument("--large-items", type=int, default=100_000)

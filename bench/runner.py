@@ -271,6 +271,10 @@ class DbBench:
                 self.stateless(self.large, 1, "first_large", f"MCP stateless, page 1 of {self.large.items}")
                 self.stateless(self.large, deep_large, "deep_large",
                                f"MCP stateless, page {deep_large} (last) of {self.large.items}")
+                # The middle page too: a list read that could start from either end is slowest there.
+                middle_large = max(1, deep_large // 2)
+                self.stateless(self.large, middle_large, "middle_large",
+                               f"MCP stateless, page {middle_large} (middle) of {self.large.items}")
             if "tokens" in o.figures and o.many_tokens > self.seeder.tokens:
                 await self.grow_tokens()
                 self.stateless(small, 1, "many_tokens",
@@ -365,7 +369,8 @@ def targets(reports: list[DbReport]) -> list[str]:
                        f"{r.p99_ms / r.p50_ms:.1f} (< 10): {_verdict(ok)}")
         comparisons = (("stateless", "many_tokens", "tokens", 1.25),
                        ("stateless", "first_large", "items, first page", 2.0),
-                       ("deep_small", "deep_large", "items, deep page", 2.0))
+                       ("deep_small", "deep_large", "items, deep page", 2.0),
+                       ("deep_small", "middle_large", "items, middle page", 2.0))
         for base_key, other_key, what, bound in comparisons:
             b, g = report.figure(base_key), report.figure(other_key)
             if not (b and g and b.result and g.result and b.ratio and g.ratio):
