@@ -23,6 +23,7 @@ from typing import Any, TypeAlias
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from axiom_mcp.data.counts import CountCache, count_cache
+from axiom_mcp.data.marks import marks_cache, marks_from_rows, marks_sql
 from axiom_mcp.data.schemas import PageQuery
 from axiom_mcp.db.engine import Database
 from axiom_mcp.db.reads import Row, dollar_params
@@ -52,13 +53,22 @@ _TAG_COLUMNS = "t.id, t.user_id, t.created, t.updated, t.name"
 
 
 @lru_cache(maxsize=64)
-def _statements(kind: ListKind, dialect: str, searching: bool, counting: bool) -> tuple[str, str]:
+def _statements(
+    kind: ListKind, dialect: str, searching: bool, counting: bool, seeking: bool = False
+) -> tuple[str, str]:
     """(page SQL, count SQL) with ``?`` placeholders: owner, [one pattern per search column],
     and for the page LIMIT, OFFSET.
 
-    ``counting`` (never with a search) puts the owner's total in a last column of every page row
+    ``counting`` (never with a search) puts the owner's total in a column of every page row
     (a scalar subquery: an owner first, before the rest): the count costs no second statement,
     which on SQLite is a second thread hop, on PostgreSQL a second round trip.
+
+    ``seeking`` (items, never with a search; data/marks.py) starts the page after a mark's
+    (created, id): two more placeholders after the owner in the page ids' WHERE, and the owner's
+    ``items_version`` in a last column (its owner placeholder right after the count's), so the
+    marks are checked against the very snapshot the rows come from. The row-value comparison is
+    a range on the index on both databases (SQLite: ``(user_id=? AND (created,id)<(?,?))``,
+    PostgreSQL: ``Index Cond: (user_id = $1) AND (ROW(created, id) < ROW($2, $3))``).
     """
     where = "user_id = ?"
     if searching:
@@ -69,8 +79,9 @@ def _statements(kind: ListKind, dialect: str, searching: bool, counting: bool) -
         else:
             tests = [f"{column} ILIKE ? ESCAPE '\\'" for column in kind.search]
         where += f" AND ({' OR '.join(tests)})"
+    after = " AND (created, id) < (?, ?)" if seeking else ""
     page_ids = (
-        f"SELECT id FROM {kind.table} WHERE {where} ORDER BY created DESC, id DESC LIMIT ? OFFSET ?"
+        f"SELECT id FROM {kind.table} WHERE {where}{after} ORDER BY created DESC, id DESC LIMIT ? OFFSET ?"
     )
     columns = ", ".join(f"r.{c}" for c in ("id", "user_id", "created", "updated", *kind.fields))
     order = "r.created DESC, r.id DESC"
@@ -85,6 +96,8 @@ def _statements(kind: ListKind, dialect: str, searching: bool, counting: bool) -
     count = f"SELECT count(*) FROM {kind.table} WHERE {where}"
     if counting:
         columns += f", ({count}) AS total"
+    if seeking:
+        columns += ", (SELECT items_version FROM users WHERE id = ?) AS version"
     page = f"SELECT {columns} FROM {kind.table} AS r{joins} WHERE r.id IN ({page_ids}) ORDER BY {order}"
     return page, count
 
@@ -194,12 +207,54 @@ def _counts(source: Source) -> CountCache | None:
     return count_cache(source) if isinstance(source, AsyncSession) else source.counts
 
 
+async def _seek(
+    source: Source, dialect: str, kind: ListKind, user_id: str, counting: bool, per_page: int, offset: int
+) -> list[Row] | None:
+    """A deep page of items started after a rank mark (data/marks.py), or None: the caller runs
+    the plain OFFSET statement, which is always right.
+
+    The read pool computes missing or stale marks (once per call at most) and keeps them; a
+    session only uses marks already kept, never computes or keeps its own.
+    """
+    shared = not isinstance(source, AsyncSession)
+    cache = marks_cache(source) if isinstance(source, AsyncSession) else source.marks
+    if cache is None or offset < cache.block:
+        return None
+    block = offset // cache.block  # whole blocks before the page: start after mark block-1
+    marks = cache.get(user_id)
+    page_sql = _statements(kind, dialect, False, counting, True)[0]
+    for _attempt in range(2):
+        if marks is None:
+            if not shared:
+                return None
+            marks = marks_from_rows(await _fetch(source, dialect, marks_sql(cache.block), [user_id] * 3))
+            if marks is None:  # no such user (any more): the plain statement answers
+                return None
+            cache.put(user_id, marks)
+        if block > len(marks.keys):  # past the end, at the marks' version: the plain statement is short
+            return None
+        created, last_id = marks.keys[block - 1]
+        args = [user_id, user_id, created, last_id, per_page, offset - block * cache.block]
+        rows = await _fetch(source, dialect, page_sql, [user_id, *args] if counting else args)
+        if not rows:  # the end, or stale marks: cannot tell without the version; plain answers
+            return None
+        if rows[0][-1] == marks.version:
+            return rows
+        if not shared:
+            return None
+        marks = None  # the user's items changed since: recompute once
+    return None
+
+
 async def list_page(source: Source, kind: ListKind, user_id: str, params: PageQuery) -> dict[str, Any]:
     """One page of the owner's ``kind`` records, newest first, as ``Page[...]``'s JSON-ready dict.
 
     The total: on a partly filled page it is known without counting; a large unfiltered total may
     come from the short-lived ``CountCache`` (``counts.py`` says what that trades); otherwise an
     unfiltered total comes with the page's rows, and a search's is counted after a full page.
+
+    An unsearched items page at an offset of at least a marks block seeks from a rank mark
+    (``_seek``, data/marks.py): the same rows, without stepping over the whole offset.
     """
     dialect = _dialect(source)
     searching = bool(params.q)
@@ -212,15 +267,21 @@ async def list_page(source: Source, kind: ListKind, user_id: str, params: PageQu
         pattern = _like(params.q.lower() if dialect == "sqlite" else params.q)
         where_args += [pattern] * len(kind.search)
     per_page = params.perPage
-    args = [*where_args, per_page, (params.page - 1) * per_page]
-    rows = await _fetch(source, dialect, page_sql, [user_id, *args] if counting else args)
+    offset = (params.page - 1) * per_page
+    rows = None
+    if kind.table == ITEMS.table and not searching:
+        rows = await _seek(source, dialect, kind, user_id, counting, per_page, offset)
+    total_at = -1 if rows is None else -2  # a seek's rows end with the version
+    if rows is None:
+        args = [*where_args, per_page, offset]
+        rows = await _fetch(source, dialect, page_sql, [user_id, *args] if counting else args)
     items = _records(kind, rows, _sqlite_stamp if dialect == "sqlite" else _pg_stamp)
     if 0 < len(items) < per_page:
-        total = (params.page - 1) * per_page + len(items)
+        total = offset + len(items)
     elif cached is not None:
         total = cached
     elif counting and rows:
-        total = int(rows[0][-1])
+        total = int(rows[0][total_at])
     else:  # a full page of a search, or an empty page: count
         total = int((await _fetch(source, dialect, count_sql, where_args))[0][0] or 0)
     if cache is not None and cached is None:

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Select, delete, select
+from sqlalchemy import Select, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from axiom_mcp.data.counts import forget_count
 from axiom_mcp.data.lists import CLIENTS, ITEMS, TAGS, Source, list_page
-from axiom_mcp.db.tables import Client, Item, Tag
+from axiom_mcp.db.tables import Client, Item, Tag, User
 from axiom_mcp.errors import NotFoundError, ValidationFailed
 from axiom_mcp.ids import utcnow
 from axiom_mcp.data.schemas import (
@@ -154,6 +154,16 @@ async def list_items(source: Source, user_id: str, params: PageQuery) -> dict[st
     return await list_page(source, ITEMS, user_id, params)
 
 
+async def _items_changed(session: AsyncSession, user_id: str) -> None:
+    """After inserting or deleting one of the owner's items, in the same transaction: moves the
+    version the deep pages' rank marks are checked against (data/marks.py). On PostgreSQL the row
+    lock also orders concurrent item writes of one user, so committed versions never repeat."""
+    await session.execute(
+        update(User).where(User.id == user_id).values(items_version=User.items_version + 1),
+        execution_options={"synchronize_session": False},
+    )
+
+
 async def _item(session: AsyncSession, user_id: str, item_id: str) -> Item:
     return await _one(session, _ITEM.where(Item.id == item_id, Item.user_id == user_id), "item", item_id)
 
@@ -167,6 +177,7 @@ async def create_item(session: AsyncSession, user_id: str, data: ItemCreate) -> 
     item = Item(user_id=user_id, name=data.name, content=data.content, files=list(data.files), tags=tags)
     session.add(item)
     await session.flush()
+    await _items_changed(session, user_id)
     forget_count(session, user_id, Item.__tablename__)
     return item_out(item)
 
@@ -188,6 +199,7 @@ async def update_item(session: AsyncSession, user_id: str, item_id: str, data: I
 
 async def delete_item(session: AsyncSession, user_id: str, item_id: str) -> None:
     await _delete(session, Item, user_id, item_id, "item")
+    await _items_changed(session, user_id)
 
 
 # --- clients ----------------------------------------------------------------------------------------

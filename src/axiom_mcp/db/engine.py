@@ -11,6 +11,7 @@ from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from axiom_mcp.data.counts import CountCache
+from axiom_mcp.data.marks import MarksCache
 from axiom_mcp.db.fold import FOLD, fold
 from axiom_mcp.db.reads import Reads, create_reads, sqlite_file
 from axiom_mcp.settings import Settings
@@ -49,14 +50,18 @@ def create_engine(settings: Settings) -> AsyncEngine:
 class Database:
     """An engine and its session factory. Created by the app factory's caller, closed on shutdown."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, marks: MarksCache | None = None) -> None:
         self.settings = settings
         self.engine = create_engine(settings)
         # Every session of this database, and its read pool, share one cache of large list totals
         # (data/counts.py).
         self.counts = CountCache()
+        # Deep item pages' rank marks (data/marks.py): the read pool fills them, sessions read them.
+        # (Tests pass a cache with a small block, to cross many marks with a few thousand items.)
+        self.marks = marks if marks is not None else MarksCache()
         self.sessionmaker = async_sessionmaker(
-            self.engine, expire_on_commit=False, autoflush=False, info={"counts": self.counts}
+            self.engine, expire_on_commit=False, autoflush=False,
+            info={"counts": self.counts, "marks": self.marks},
         )
         # The lean path of the hot list reads (db/reads.py); sees committed data only.
         self.reads: Reads = create_reads(self.engine, settings.database_url)

@@ -88,6 +88,9 @@ class User(Timestamps, Base):
     avatar: Mapped[str] = mapped_column(String(1024), default="")
     password_hash: Mapped[str] = mapped_column(String(255))
     verified: Mapped[bool] = mapped_column(Boolean, default=False)
+    items_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """Bumped by every write that inserts or deletes one of the user's items, in the same
+    transaction: the list's rank marks (data/marks.py) are valid exactly while it stays put."""
 
 
 item_tags = Table(
