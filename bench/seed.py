@@ -144,6 +144,7 @@ class Seeder:
                 "avatar": "",
                 "password_hash": self.password_hash(),
                 "verified": True,
+                "items_version": 0,  # bulk-loaded items: no rank marks exist yet to be outdated
                 "created": _BASE_TIME,
                 "updated": _BASE_TIME,
             }
