@@ -46,6 +46,7 @@ _DURATIONS = (
     "web_session_ttl",
     "unused_client_ttl",
     "cleanup_interval",
+    "signup_rate_window",
 )
 
 
@@ -121,6 +122,10 @@ class Settings(BaseSettings):
     cleanup_interval: timedelta = Field(timedelta(minutes=10))
     registration_rate_limit: int = Field(60, description="Registrations per address per minute.")
     login_rate_limit: int = Field(10, description="Failed logins per account or per address per 15 minutes.")
+    signup_rate_limit: int = Field(
+        10, ge=1, description="Sign-ups (each an argon2 hash, most a new account) per address per signup_rate_window."
+    )
+    signup_rate_window: timedelta = Field(timedelta(hours=1))
     token_cache_seconds: float = Field(
         2.0, description="How long a verified access token is trusted without a database read."
     )

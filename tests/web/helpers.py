@@ -71,7 +71,7 @@ async def register_client(auth: httpx.AsyncClient, *, name: str = "Claude", redi
 
 
 async def pending_request(auth: httpx.AsyncClient, client_id: str, *, redirect_uri: str = CALLBACK,
-                          scope: str | None = None, state: str = "st-123") -> tuple[str, str]:
+                          scope: str | None = None, state: str = "st-123", **extra: str) -> tuple[str, str]:
     """GET /oauth/authorize on the auth service: (the consent page path it sends the browser to, verifier)."""
     verifier = secrets.token_urlsafe(48)
     params = {
@@ -84,6 +84,7 @@ async def pending_request(auth: httpx.AsyncClient, client_id: str, *, redirect_u
     }
     if scope:
         params["scope"] = scope
+    params.update(extra)
     response = await auth.get("/oauth/authorize", params=params)
     assert response.status_code in (302, 303), response.text
     location = urlsplit(response.headers["location"])

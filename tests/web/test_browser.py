@@ -111,11 +111,11 @@ async def register(stack: Stack, name: str) -> str:
     return str(response.json()["client_id"])
 
 
-def authorize_url(stack: Stack, client_id: str, verifier: str, state: str) -> str:
+def authorize_url(stack: Stack, client_id: str, verifier: str, state: str, **extra: str) -> str:
     query = urlencode({
         "response_type": "code", "client_id": client_id, "redirect_uri": stack.callback,
         "code_challenge": s256(verifier), "code_challenge_method": "S256", "state": state,
-        "scope": "profile:read items:read items:write tags:read offline_access",
+        "scope": "profile:read items:read items:write tags:read offline_access", **extra,
     })
     return f"{stack.auth}/oauth/authorize?{query}"
 
@@ -214,6 +214,40 @@ async def test_consent_allow_then_deny_then_disconnect(
     await expect(page.get_by_role("status")).to_have_text("Disconnected. The app can no longer reach your data.")
     await expect(page.get_by_text("No apps are connected.")).to_be_visible()
     assert await stack.ctx.tokens.verify(access) is None
+
+
+async def test_prompt_login_asks_a_signed_in_user_again_then_consents(
+    stack: Stack, context: BrowserContext, screenshots: Screenshots, user: TestUser
+) -> None:
+    client_id = await register(stack, "Claude")
+    page = await context.new_page()
+    await page.goto(f"{stack.web}/auth")
+    await log_in(page, user.email, user.password)
+    await expect(page).to_have_url(f"{stack.web}/")
+
+    # Without prompt the signed-in user goes straight to consent.
+    await page.goto(authorize_url(stack, client_id, secrets.token_urlsafe(48), "plain"))
+    await expect(page.get_by_role("button", name="Allow")).to_be_visible()
+
+    # With prompt=login: the login page first, although signed in, then consent for the same request.
+    verifier = secrets.token_urlsafe(48)
+    await page.goto(authorize_url(stack, client_id, verifier, "relogin", prompt="login"))
+    await expect(page.get_by_text("asked that you sign in again")).to_be_visible()
+    await expect(page.get_by_label("Email")).to_have_value(user.email)
+    await screenshots.save(page, "relogin")
+    asked = re.search(r"request_id%3D(axar_[^&%]+)", page.url)
+    assert asked, page.url
+    await log_in(page, user.email, user.password)
+    await expect(page).to_have_url(f"{stack.web}/oauth/consent?request_id={asked.group(1)}")
+    await page.get_by_role("button", name="Allow").click()
+    await expect(page.get_by_text("Back at the app.")).to_be_visible()
+    back = stack.received[-1]
+    assert back["state"] == "relogin" and back["code"]
+    async with httpx.AsyncClient(base_url=stack.auth) as client:
+        tokens = await client.post("/oauth/token", data={
+            "grant_type": "authorization_code", "code": back["code"], "client_id": client_id,
+            "code_verifier": verifier, "redirect_uri": stack.callback})
+    assert tokens.status_code == 200, tokens.text
 
 
 async def test_create_edit_and_delete_one_of_each_kind(

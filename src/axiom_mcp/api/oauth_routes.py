@@ -18,8 +18,10 @@ from __future__ import annotations
 import html
 import logging
 from collections.abc import Awaitable, Callable, Iterable
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -30,6 +32,7 @@ from starlette.types import Receive, Scope, Send
 from axiom_mcp.api.auth import bearer_token
 from axiom_mcp.context import AppContext
 from axiom_mcp.data.tokens import FIRST_PARTY_CLIENT_ID, TokenInfo
+from axiom_mcp.db.tables import OAuthAccessToken
 from axiom_mcp.oauth import authorize, cimd, client_auth, introspect, registration, revoke, token
 from axiom_mcp.oauth.errors import (
     InvalidClient,
@@ -237,7 +240,17 @@ def build_oauth_routes(ctx: AppContext) -> list[BaseRoute]:
         if request_id is None or decision not in ("allow", "deny"):
             raise InvalidRequest('Send request_id and decision ("allow" or "deny").')
         if decision == "allow":
-            url = await in_session(ctx, lambda s: authorize.approve(s, settings, request_id, user.user_id))
+            async def allow(session: AsyncSession) -> str:
+                # The token's issue is this user's last login: what prompt=login is checked against.
+                issued = await session.scalar(
+                    select(OAuthAccessToken.created).where(OAuthAccessToken.id == user.token_id)
+                )
+                long_ago = datetime.min.replace(tzinfo=UTC)  # the token vanished since: not a fresh login
+                return await authorize.approve(
+                    session, settings, request_id, user.user_id, authenticated_at=issued or long_ago
+                )
+
+            url = await in_session(ctx, allow)
         else:
             url = await in_session(ctx, lambda s: authorize.deny(s, settings, request_id))
         return json_response({"redirect_url": url})

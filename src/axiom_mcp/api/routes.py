@@ -14,7 +14,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 from axiom_mcp.api.auth import require_scope
 from axiom_mcp.api.errors import UnsupportedMediaType
 from axiom_mcp.context import AppContext
-from axiom_mcp.data import records, throttle, users
+from axiom_mcp.data import records, signup_throttle, throttle, users
 from axiom_mcp.data.schemas import (
     MAX_PAGE,
     MAX_PER_PAGE,
@@ -158,8 +158,10 @@ def build_api_router() -> APIRouter:
     @router.post("/auth/signup", response_model=ProfileOut, status_code=201, tags=["accounts"],
                  summary="Create an account", dependencies=[Depends(json_body)])
     async def signup(request: Request, body: users.SignUp) -> Any:
-        async with _ctx(request).db.session() as session:
-            return users.profile_out(await users.create_user(session, body))
+        ctx = _ctx(request)
+        # Throttled per address, counted before the password is hashed (RateLimited: 429 with Retry-After).
+        address = request.client.host if request.client else None
+        return users.profile_out(await signup_throttle.sign_up(ctx.db, ctx.settings, body, address))
 
     @router.post("/auth/login", response_model=LoginOut, tags=["accounts"],
                  summary="Log in with email and password; returns a bearer token for this API")

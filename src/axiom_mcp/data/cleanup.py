@@ -1,5 +1,5 @@
 """Removing what has expired: codes, pending requests, tokens, web sessions, unused registrations,
-login-throttle counts nobody has added to for a window."""
+login-throttle counts nobody has added to for a window, sign-up counts of ended windows."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from axiom_mcp.data import throttle
+from axiom_mcp.data import signup_throttle, throttle
 from axiom_mcp.db.tables import (
     OAuthAccessToken,
     OAuthAuthorizationCode,
@@ -31,6 +31,7 @@ class CleanupReport:
     web_sessions: int = 0
     unused_clients: int = 0
     login_throttle: int = 0
+    signup_throttle: int = 0
 
     def total(self) -> int:
         return sum(vars(self).values())
@@ -55,6 +56,7 @@ async def remove_expired(session: AsyncSession, settings: Settings) -> CleanupRe
     )
     report.web_sessions = await purge(WebSession, WebSession.expires <= now)
     report.login_throttle = await throttle.remove_stale(session, now)
+    report.signup_throttle = await signup_throttle.remove_stale(session, settings, now)
     # Claude and others register anew on every connect: reap registrations nobody ever used, or that
     # went unused for the configured time and hold no consent.
     stale = now - settings.unused_client_ttl

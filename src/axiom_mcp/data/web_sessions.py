@@ -29,10 +29,13 @@ class SessionInfo:
     user_id: str
     csrf_secret: str
     expires: datetime
+    created: datetime
+    """When the user signed in (a session is never renewed): what ``prompt=login`` is checked against."""
 
 
 def _info(row: WebSession) -> SessionInfo:
-    return SessionInfo(session_id=row.id, user_id=row.user_id, csrf_secret=row.csrf_secret, expires=row.expires)
+    return SessionInfo(session_id=row.id, user_id=row.user_id, csrf_secret=row.csrf_secret, expires=row.expires,
+                       created=row.created)
 
 
 async def create_session(session: AsyncSession, user_id: str, ttl: timedelta) -> tuple[str, SessionInfo]:

@@ -12,6 +12,13 @@ Why not the mcp SDK's ``AuthorizationHandler``: it redirects straight from param
 provider, where we need a stored pending request, CIMD clients, RFC 8707 resource rules and
 RFC 9207 ``iss``, and it normalises redirect URIs through pydantic ``AnyUrl`` (exact string
 matching is the rule here).
+
+``prompt`` (OpenID Connect Core 3.1.2.1, which MCP clients send as a plain OAuth parameter):
+``login`` makes the user enter their password again before consenting, even with a live session;
+"again" means after the request was made, so the fresh login counts for requests already pending
+and never for a later one (no loop, no reuse). ``consent`` needs nothing: consent is never skipped.
+``none`` cannot be honoured (the user always answers) and goes back as ``interaction_required``.
+``select_account`` is carried; the consent page always offers to switch accounts.
 """
 
 from __future__ import annotations
@@ -28,7 +35,9 @@ from axiom_mcp.ids import new_id, utcnow
 from axiom_mcp.oauth.clients import CODE_GRANT, ClientInfo, client_info, find_client, touch_client
 from axiom_mcp.oauth.consents import record_consent
 from axiom_mcp.oauth.errors import (
+    InteractionRequired,
     InvalidRequest,
+    LoginRequired,
     OAuthError,
     RedirectToClient,
     UnauthorizedClient,
@@ -64,7 +73,16 @@ class PendingAuthorization:
     resource: str | None
     state: str | None
     prompt: str | None
+    created: datetime
     expires: datetime
+
+    def needs_login(self, authenticated_at: datetime) -> bool:
+        """Whether the user must sign in again first: ``prompt=login`` and no login since the request."""
+        return needs_login(self.prompt, self.created, authenticated_at)
+
+
+def needs_login(prompt: str | None, requested_at: datetime, authenticated_at: datetime) -> bool:
+    return "login" in (prompt or "").split(" ") and authenticated_at <= requested_at
 
 
 def consent_url(settings: Settings, request_id: str) -> str:
@@ -99,9 +117,14 @@ def _redirect_uri(client: ClientInfo, asked: str | None) -> tuple[str, bool]:
 
 
 def _prompt(value: str | None) -> str | None:
+    """The known prompt values, once each; unknown ones are ignored (OpenID Connect Core 3.1.2.1)."""
     if value is None:
         return None
     words = [w for w in value.split(" ") if w in PROMPT_VALUES]
+    if "none" in words:
+        if len(set(words)) > 1:
+            raise InvalidRequest("prompt=none cannot be combined with other prompt values.")
+        raise InteractionRequired("This server always asks the user to approve; prompt=none is not supported.")
     return " ".join(dict.fromkeys(words)) or None
 
 
@@ -197,14 +220,29 @@ async def load_pending(session: AsyncSession, settings: Settings, request_id: st
         resource=row.resource,
         state=row.state,
         prompt=row.prompt,
+        created=row.created,
         expires=row.expires,
     )
 
 
-async def approve(session: AsyncSession, settings: Settings, request_id: str, user_id: str) -> str:
+async def approve(
+    session: AsyncSession,
+    settings: Settings,
+    request_id: str,
+    user_id: str,
+    *,
+    authenticated_at: datetime | None = None,
+) -> str:
     """The user allowed the request: issue a single-use code (RFC 6749 section 4.1.2), record the
-    consent, delete the request; returns the redirect URL (``code``, ``state``, ``iss``)."""
+    consent, delete the request; returns the redirect URL (``code``, ``state``, ``iss``).
+
+    ``authenticated_at`` is when the user last entered their password (the web session's start,
+    the API login token's issue); None only when the caller checked the password in this very
+    call. ``LoginRequired`` (the request kept) when ``prompt=login`` asked for a login since.
+    """
     row = await _find(session, request_id)
+    if authenticated_at is not None and needs_login(row.prompt, row.created, authenticated_at):
+        raise LoginRequired("The app asked that you sign in again before allowing it.")
     await _client_row(session, row.client_id)
     await _take(session, row)
     code = new_secret(CODE_PREFIX)

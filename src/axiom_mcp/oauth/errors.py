@@ -108,6 +108,20 @@ class AccessDenied(OAuthError):
     status_code = 403
 
 
+class InteractionRequired(OAuthError):
+    """OpenID Connect Core 3.1.2.6: ``prompt=none`` asked for no interaction, which this server
+    cannot honour (the user always answers on the consent page)."""
+
+    error = "interaction_required"
+
+
+class LoginRequired(OAuthError):
+    """OpenID Connect Core 3.1.2.6: ``prompt=login`` asked that the user enter their password again,
+    and they have not since the request was made. The web app sends them to its login page."""
+
+    error = "login_required"
+
+
 class InvalidToken(OAuthError):
     """RFC 6750 section 3.1: a bearer token that is missing, expired, revoked or not for us."""
 

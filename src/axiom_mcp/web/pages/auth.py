@@ -7,7 +7,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from axiom_mcp.data import throttle, users, web_sessions
+from axiom_mcp.data import signup_throttle, throttle, users, web_sessions
 from axiom_mcp.errors import AuthenticationFailed, ConflictError, RateLimited, ValidationFailed
 from axiom_mcp.web.forms import field_errors
 from axiom_mcp.web.redirects import landing, safe_return_to
@@ -19,6 +19,12 @@ MAX_EMAIL = 320
 def _return_to(visit: Visit) -> str:
     value = visit.form.get("return_to") if visit.request.method == "POST" else visit.request.query_params.get("return_to")
     return safe_return_to(value) or ""
+
+
+def _again(visit: Visit) -> bool:
+    """Asked to sign in again (an app's ``prompt=login``): the form is shown even to a signed-in user."""
+    source = visit.form if visit.request.method == "POST" else visit.request.query_params
+    return source.get("prompt") == "login"
 
 
 async def _sign_in(visit: Visit, user_id: str, target: str) -> Response:
@@ -34,17 +40,20 @@ async def _sign_in(visit: Visit, user_id: str, target: str) -> Response:
 @anyone
 async def login(request: Request, visit: Visit) -> Response:
     return_to = _return_to(visit)
+    again_asked = _again(visit)
     if request.method == "GET":
-        if visit.user is not None:
+        if visit.user is not None and not again_asked:
             return visit.go(landing(return_to, visit.url("/")))
-        return visit.render("login.html", title="Sign in", return_to=return_to, email="", error=None)
+        email = visit.user.email if visit.user is not None else ""
+        return visit.render("login.html", title="Sign in", return_to=return_to, email=email, error=None,
+                            again=again_asked)
 
     email = visit.form.get("email").strip()[:MAX_EMAIL]
     password = visit.form.get("password")[: users.PASSWORD_MAX]
 
     def again(error: str, status: int, headers: dict[str, str] | None = None) -> Response:
         return visit.render("login.html", status=status, headers=headers, title="Sign in",
-                            return_to=return_to, email=email, error=error)
+                            return_to=return_to, email=email, error=error, again=again_asked)
 
     if not email or not password:
         return again("Enter your email and password.", 400)
@@ -69,17 +78,22 @@ async def signup(request: Request, visit: Visit) -> Response:
 
     values = {"name": visit.form.get("name"), "email": visit.form.get("email").strip()}
     errors: dict[str, str] = {}
+    status, headers = 400, None
+    address = request.client.host if request.client else None
     try:
         data = users.SignUp(email=values["email"], password=visit.form.get("password"), name=values["name"])
-        async with visit.ctx.db.session() as session:
-            user = await users.create_user(session, data)
+        # Throttled per address (shared with the API's sign-up), counted before the password is hashed.
+        user = await signup_throttle.sign_up(visit.ctx.db, visit.ctx.settings, data, address)
     except ValidationError as exc:
         errors = field_errors(exc)
     except ConflictError:
         errors = {"email": "An account with this email already exists. Sign in instead."}
+    except RateLimited as exc:
+        errors = {"form": exc.message}
+        status, headers = 429, {"Retry-After": str(exc.retry_after)}
     if errors:
-        return visit.render("signup.html", status=400, title="Create your account", return_to=return_to,
-                            values=values, errors=errors)
+        return visit.render("signup.html", status=status, headers=headers, title="Create your account",
+                            return_to=return_to, values=values, errors=errors)
     return await _sign_in(visit, user.id, landing(return_to, visit.url("/", notice="welcome")))
 
 

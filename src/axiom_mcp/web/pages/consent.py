@@ -3,6 +3,10 @@
 The auth service validated the request and stored it; this page shows it by its opaque id and
 answers with ``approve`` or ``deny`` (axiom_mcp.oauth.authorize), then sends the browser to the URL
 they return: the client's verified redirect URI (RFC 6749 section 4.1.2), never one from the form.
+
+A request with ``prompt=login`` first sends a user whose session began before the request to the
+login page (which then asks for the password even though they are signed in); signing in makes a
+new session, so they come back to this same request and see it.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from axiom_mcp.oauth.authorize import PendingAuthorization, approve, deny, load_pending
-from axiom_mcp.oauth.errors import OAuthError
+from axiom_mcp.oauth.errors import LoginRequired, OAuthError
 from axiom_mcp.settings import SCOPES
 from axiom_mcp.web.security import CSP_HEADER, content_security_policy, csp_source
 from axiom_mcp.web.visits import Visit, signed_in
@@ -36,6 +40,11 @@ def _consent_headers(pending: PendingAuthorization) -> dict[str, str]:
     # Allow and Deny end in a redirect to the client; form-action must let the browser follow it.
     source = csp_source(pending.redirect_uri)
     return {CSP_HEADER: content_security_policy([source] if source else [])}
+
+
+def _sign_in_again(visit: Visit, request_id: str) -> Response:
+    """To the login page, asked to show the form to a signed-in user, then back to this request."""
+    return visit.redirect("/auth", prompt="login", return_to=visit.url("/oauth/consent", request_id=request_id))
 
 
 def _problem(visit: Visit, exc: OAuthError) -> Response:
@@ -60,6 +69,9 @@ async def consent(request: Request, visit: Visit) -> Response:
                 pending = await load_pending(session, settings, request_id)
         except OAuthError as exc:
             return _problem(visit, exc)
+        assert visit.session is not None
+        if pending.needs_login(visit.session.created):
+            return _sign_in_again(visit, request_id)
         host = urlsplit(pending.client_id).hostname or pending.client_id
         return visit.render(
             "consent.html",
@@ -79,12 +91,16 @@ async def consent(request: Request, visit: Visit) -> Response:
         return visit.render("error.html", status=400, title="Choose Allow or Deny",
                             heading="Choose Allow or Deny", message="The answer was missing.",
                             hint="Go back and press Allow or Deny.")
+    assert visit.session is not None
     try:
         async with visit.ctx.db.session() as session:
             if decision == "allow":
-                target = await approve(session, settings, request_id, visit.user_id)
+                target = await approve(session, settings, request_id, visit.user_id,
+                                       authenticated_at=visit.session.created)
             else:
                 target = await deny(session, settings, request_id)
+    except LoginRequired:  # an Allow posted without the fresh login the page asks for
+        return _sign_in_again(visit, request_id)
     except OAuthError as exc:
         return _problem(visit, exc)
     return RedirectResponse(target, status_code=303)
