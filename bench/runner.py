@@ -158,16 +158,24 @@ class DbBench:
         path.write_text("\n".join(lines) + "\n")
         return str(path)
 
-    def ceiling_for(self, method: str, size: int) -> tuple[LoadResult, str]:
-        """The ceiling for an answer of ``size`` bytes, measured right before the figure it serves.
+    def bracketed(self, measure_ceiling: Callable[[float], LoadResult],
+                  measure_figure: Callable[[], LoadResult]) -> tuple[LoadResult, LoadResult]:
+        """The figure, and its ceiling measured half right before it and half right after.
 
-        Other work on a shared machine comes and goes within minutes, so each figure gets its own
-        ceiling run, adjacent in time (for half the figure's duration: the bare endpoint settles
-        fast), rather than one ceiling for the whole run.
+        Other work on a shared machine comes and goes within minutes, and one ceiling run next to
+        a figure moved by +-25 % between neighbours in a run; the two halves around the figure
+        (a quarter of its duration each: the bare endpoint settles fast) average that out.
         """
-        result = run_wrk(self.ceiling.url, "ceiling.lua", [method, str(size)], duration=max(1.0, self.o.duration / 2),
-                         connections=self.o.connections, threads=self.o.threads)
-        return result, f"{method} {size} B"
+        half = max(1.0, self.o.duration / 4)
+        before = measure_ceiling(half)
+        result = measure_figure()
+        after = measure_ceiling(half)
+        return result, merged(before, after)
+
+    def wrk_ceiling(self, method: str, size: int) -> Callable[[float], LoadResult]:
+        """A ceiling run for an answer of ``size`` bytes, for ``bracketed``."""
+        return lambda seconds: run_wrk(self.ceiling.url, "ceiling.lua", [method, str(size)], duration=seconds,
+                                       connections=self.o.connections, threads=self.o.threads)
 
     def load(self, url: str, script: str, args: list[str]) -> LoadResult:
         return run_wrk(url, script, args, duration=self.o.duration, connections=self.o.connections,
@@ -189,46 +197,52 @@ class DbBench:
         assert self.small is not None
         path = f"/api/v1/user/items?page=1&perPage={PER_PAGE}"
         probe = probes.probe_rest(self.server.api_url, self.small.api_tokens[0], path)
-        ceiling, ceiling_label = self.ceiling_for("GET", probe.size)
-        result = self.load(self.server.api_url, "rest_items.lua", [self.tokens_file("api", self.small.api_tokens), path])
+        tokens = self.tokens_file("api", self.small.api_tokens)
+        result, ceiling = self.bracketed(self.wrk_ceiling("GET", probe.size),
+                                         lambda: self.load(self.server.api_url, "rest_items.lua", [tokens, path]))
         self.add(Figure(self.kind, "rest", f"REST GET /api/v1/user/items (page 1 of {self.small.items})", result,
-                        ceiling, ceiling_label, probe.size))
+                        ceiling, f"GET {probe.size} B", probe.size))
 
     def stateless(self, user: SeededUser, page: int, key: str, label: str, *, sample_memory: bool = False) -> Figure:
         probe = probes.probe_stateless(self.server.mcp_url, user.mcp_tokens[0], page, PER_PAGE)
         if probe.items == 0:
             raise probes.ProbeFailed(f"page {page} of {user.items} items is empty")
-        ceiling, ceiling_label = self.ceiling_for("POST", probe.size)
         args = [self.tokens_file(f"mcp-{user.email}", user.mcp_tokens), "/mcp", str(page), str(PER_PAGE)]
-        if sample_memory:
+
+        def figure() -> LoadResult:
+            if not sample_memory:
+                return self.load(self.server.mcp_url, "mcp_stateless.lua", args)
             assert self.server.process is not None
             with MemorySampler(self.server.process.pid) as sampler:
-                result = self.load(self.server.mcp_url, "mcp_stateless.lua", args)
+                loaded = self.load(self.server.mcp_url, "mcp_stateless.lua", args)
             self.report.rss_load_mib = sampler.peak_kib / 1024
-        else:
-            result = self.load(self.server.mcp_url, "mcp_stateless.lua", args)
-        return self.add(Figure(self.kind, key, label, result, ceiling, ceiling_label, probe.size))
+            return loaded
+
+        result, ceiling = self.bracketed(self.wrk_ceiling("POST", probe.size), figure)
+        return self.add(Figure(self.kind, key, label, result, ceiling, f"POST {probe.size} B", probe.size))
 
     def session(self) -> None:
         assert self.small is not None
         sessions = probes.open_sessions(self.server.mcp_url, self.small.mcp_tokens, self.o.connections)
         try:
             probe = probes.probe_session(self.server.mcp_url, *sessions[0], 1, PER_PAGE)
-            ceiling, ceiling_label = self.ceiling_for("POST", probe.size)
             lines = [f"{token} {session_id}" for token, session_id in sessions]
-            result = self.load(self.server.mcp_url, "mcp_session.lua",
-                               [self.tokens_file("sessions", lines), "/mcp", "1", str(PER_PAGE)])
+            args = [self.tokens_file("sessions", lines), "/mcp", "1", str(PER_PAGE)]
+            result, ceiling = self.bracketed(self.wrk_ceiling("POST", probe.size),
+                                             lambda: self.load(self.server.mcp_url, "mcp_session.lua", args))
         finally:
             probes.close_sessions(self.server.mcp_url, sessions)
         self.add(Figure(self.kind, "session", f"MCP session (2025-11-25), page 1 of {self.small.items}", result,
-                        ceiling, ceiling_label, probe.size))
+                        ceiling, f"POST {probe.size} B", probe.size))
 
     def sse(self) -> None:
         assert self.small is not None
         size = probes.probe_stateless(self.server.mcp_url, self.small.mcp_tokens[0], 1, PER_PAGE).size
         tokens = self.tokens_file("sse", self.small.mcp_tokens)
-        ceiling = sse_load(self.ceiling.url, f"/sse?size={size}", tokens, self.o.sse_clients, self.o.duration)
-        result = sse_load(self.server.mcp_url, "/sse", tokens, self.o.sse_clients, self.o.duration)
+        result, ceiling = self.bracketed(
+            lambda seconds: sse_load(self.ceiling.url, f"/sse?size={size}", tokens, self.o.sse_clients, seconds),
+            lambda: sse_load(self.server.mcp_url, "/sse", tokens, self.o.sse_clients, self.o.duration),
+        )
         self.add(Figure(self.kind, "sse", f"MCP legacy SSE, {self.o.sse_clients} clients, page 1 of {self.small.items}",
                         result, ceiling, f"bare SSE {size} B (same client)", size,
                         note="asyncio client (bench/sse_load.py), not wrk"))
@@ -284,6 +298,24 @@ class DbBench:
             self.ceiling.stop()
             self.server.stop()
         return self.report
+
+
+def merged(first: LoadResult, second: LoadResult) -> LoadResult:
+    """Two runs of the same load as one: requests and time added (so ``rps`` is the mean rate);
+    the latency figures are the mean (the ceiling's are not judged)."""
+    return LoadResult(
+        requests=first.requests + second.requests,
+        seconds=first.seconds + second.seconds,
+        p50_ms=(first.p50_ms + second.p50_ms) / 2,
+        p99_ms=(first.p99_ms + second.p99_ms) / 2,
+        mean_ms=(first.mean_ms + second.mean_ms) / 2,
+        max_ms=max(first.max_ms, second.max_ms),
+        errors=first.errors + second.errors,
+        error_detail={k: first.error_detail.get(k, 0) + second.error_detail.get(k, 0)
+                      for k in {*first.error_detail, *second.error_detail}},
+        first_failure=first.first_failure or second.first_failure,
+        tool=first.tool,
+    )
 
 
 def sse_load(url: str, sse_path: str, tokens_file: str, clients: int, duration: float) -> LoadResult:

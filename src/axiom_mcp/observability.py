@@ -156,24 +156,25 @@ class RequestLog:
             client = scope.get("client")  # after ProxyHeadersMiddleware: the forwarded client
             # Load balancers probe /health every few seconds: a healthy answer is not news.
             level = logging.DEBUG if status == 200 and scope.get("path") == "/health" else logging.INFO
-            self.log.log(
-                level,
-                "%s %s %s",
-                scope.get("method", "WS"),
-                scope.get("path", ""),
-                status if status is not None else "-",
-                extra={
-                    "http": {
-                        "service": self.service,
-                        "method": scope.get("method", "WS"),
-                        "path": scope.get("path", ""),
-                        "status": status,
-                        "duration_ms": round((time.perf_counter() - started) * 1000, 1),
-                        "client": client[0] if client else None,
-                        "scheme": scope.get("scheme"),
-                    }
-                },
-            )
+            if self.log.isEnabledFor(level):  # not even the record's fields when the line is not kept
+                self.log.log(
+                    level,
+                    "%s %s %s",
+                    scope.get("method", "WS"),
+                    scope.get("path", ""),
+                    status if status is not None else "-",
+                    extra={
+                        "http": {
+                            "service": self.service,
+                            "method": scope.get("method", "WS"),
+                            "path": scope.get("path", ""),
+                            "status": status,
+                            "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+                            "client": client[0] if client else None,
+                            "scheme": scope.get("scheme"),
+                        }
+                    },
+                )
             REQUEST_ID.reset(token)
 
 
