@@ -18,6 +18,7 @@ from axiom_mcp.db.migrate import migrate
 from axiom_mcp.settings import Settings
 from bench.ceiling import json_body
 from bench.databases import database
+from bench.inprocess import measure
 from bench.runner import sse_load
 from bench.seed import Seeder
 from bench.servers import CeilingServer, memory_kib
@@ -110,3 +111,10 @@ def test_parse_counts_each_failure_once(counts: dict[str, int], errors: int) -> 
     assert result.errors == errors
     assert result.rps == 50
     assert (result.p50_ms, result.p99_ms) == (2.0, 8.0)
+
+
+@pytest.mark.parametrize("path", ["lean", "sdk"])
+async def test_the_in_process_call_succeeds_on_both_paths(path: str, tmp_path: Path) -> None:
+    # measure() raises unless the call answers 200 with a result that is not a tool error
+    seconds = await measure(path, 3, tmp_path)
+    assert seconds > 0
