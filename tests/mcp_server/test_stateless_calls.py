@@ -265,3 +265,10 @@ async def test_duplicated_routing_headers_go_to_the_sdk(pair: Pair, owner: Owner
     sdk = await pair.sdk.post("/mcp", content=json.dumps(body), headers=raw)
     assert (lean.status_code, lean.content) == (sdk.status_code, sdk.content)
     assert lean.status_code == 400 and pair.served == before
+
+
+async def test_a_body_over_the_limit_is_refused_as_the_sdk_refuses_it(pair: Pair, owner: Owner) -> None:
+    body, headers = _call("get_user_items", {"search": "x" * (4 * 1024 * 1024)}, owner.token)
+    before = pair.served
+    answer = await _both(pair, body, headers)
+    assert answer.status_code == 413 and pair.served == before

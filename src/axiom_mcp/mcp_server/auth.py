@@ -180,7 +180,7 @@ class BearerAuth:
             else:
                 buffered = await read_body(receive)
                 if buffered is None:
-                    await plain_response(send, 413, b"Request body too large")
+                    await _plain(send, 413, b"Request body too large")
                     return
                 body, receive = buffered
                 for request_id, called in tools_called(body):
@@ -269,7 +269,7 @@ async def _json(send: Send, status: int, body: Any, headers: list[tuple[bytes, b
     await send({"type": "http.response.body", "body": data})
 
 
-async def plain_response(send: Send, status: int, text: bytes) -> None:
+async def _plain(send: Send, status: int, text: bytes) -> None:
     await send(
         {
             "type": "http.response.start",

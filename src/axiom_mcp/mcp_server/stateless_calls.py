@@ -49,9 +49,10 @@ from mcp_types import SERVER_INFO_META_KEY, JSONRPCRequest
 from mcp_types import methods as spec_methods
 from pydantic import BaseModel, ValidationError
 from starlette.requests import Request
+from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from axiom_mcp.mcp_server.auth import McpUser, plain_response, read_body
+from axiom_mcp.mcp_server.auth import McpUser, read_body
 from axiom_mcp.mcp_server.tools import AxiomTool, DirectCall
 
 logger = logging.getLogger(__name__)
@@ -89,8 +90,8 @@ class StatelessToolCalls:
             await self.fallback(scope, receive, send)
             return
         buffered = await read_body(receive)
-        if buffered is None:
-            await plain_response(send, 413, b"Request body too large")  # as BearerAuth and the SDK do
+        if buffered is None:  # the SDK's own refusal (RequestBodyLimitMiddleware), word for word
+            await Response("Request body too large", status_code=413)(scope, receive, send)
             return
         body, replay = buffered
         call = self._recognise(scope, request, body)
