@@ -16,8 +16,14 @@ from axiom_mcp.ids import utcnow
 from tests.support.factories import TestUser
 
 
+def fresh_address() -> str:
+    """An address no other test uses (address keys outlive a test in the shared database: a fixed
+    or narrowly random one can find another test's failures, and a lock, already there)."""
+    return f"10.{secrets.randbelow(250)}.{secrets.randbelow(250)}.{secrets.randbelow(250)}"
+
+
 def fresh_keys() -> LoginKeys:
-    return throttle.login_keys(f"nobody-{secrets.token_hex(6)}@example.com", f"10.{secrets.randbelow(250)}.{secrets.randbelow(250)}.{secrets.randbelow(250)}")
+    return throttle.login_keys(f"nobody-{secrets.token_hex(6)}@example.com", fresh_address())
 
 
 async def attempt(ctx: AppContext, keys: LoginKeys, now) -> None:
@@ -186,7 +192,7 @@ async def test_authenticate_counts_failures_the_same_way_and_then_refuses_even_t
     ctx: AppContext, user: TestUser, wrong: str
 ) -> None:
     settings = strict(ctx)
-    address = f"192.0.2.{secrets.randbelow(250)}"
+    address = fresh_address()
     email = f"ghost-{secrets.token_hex(4)}@example.com" if wrong == "unknown-email" else user.email
     messages = set()
     for _ in range(settings.login_rate_limit):
@@ -200,12 +206,12 @@ async def test_authenticate_counts_failures_the_same_way_and_then_refuses_even_t
 
 async def test_authenticate_success_clears_the_account(ctx: AppContext, user: TestUser) -> None:
     settings = strict(ctx)
-    for address in ("192.0.2.10", "192.0.2.11"):
+    for address in (fresh_address(), fresh_address()):
         with pytest.raises(AuthenticationFailed):
             await throttle.authenticate(ctx.db, settings, user.email, "nope nope", address)
-    found = await throttle.authenticate(ctx.db, settings, user.email, user.password, "192.0.2.12")
+    found = await throttle.authenticate(ctx.db, settings, user.email, user.password, fresh_address())
     assert found.id == user.id
-    for address in ("192.0.2.13", "192.0.2.14"):
+    for address in (fresh_address(), fresh_address()):
         with pytest.raises(AuthenticationFailed):  # not RateLimited: the two earlier failures are gone
             await throttle.authenticate(ctx.db, settings, user.email, "nope nope", address)
 
