@@ -92,7 +92,7 @@ def _with_param(url: str, name: str, value: str) -> str:
     return urlunsplit(parts._replace(query=urlencode(query)))
 
 
-def oauth_provider(deployment: Deployment, person: HeadlessUser, storage: Storage) -> OAuthClientProvider:
+def oauth_provider(deployment: Deployment, person: HeadlessUser, storage: MemoryStorage) -> OAuthClientProvider:
     return OAuthClientProvider(
         server_url=f"{deployment.mcp_url}/mcp",
         client_metadata=OAuthClientMetadata(
