@@ -74,11 +74,14 @@ async def test_a_closed_pool_refuses_and_closes_once(tmp_path: Path) -> None:
     await db.reads.close()  # idempotent
 
 
-async def test_postgres_pool_connections_are_read_only_sessions(ctx: AppContext, db_kind: str) -> None:
-    if db_kind != "postgres":
-        pytest.skip("PostgreSQL's pool")
-    rows = await ctx.db.reads.fetch("SELECT current_setting('default_transaction_read_only')", [])
-    assert rows[0][0] == "on"
+async def test_the_pools_connections_are_read_only(ctx: AppContext, db_kind: str) -> None:
+    # PostgreSQL: read-only sessions; SQLite: query_only connections (a write is refused: above).
+    sql, read_only = {
+        "postgres": ("SELECT current_setting('default_transaction_read_only')", "on"),
+        "sqlite": ("PRAGMA query_only", 1),
+    }[db_kind]
+    rows = await ctx.db.reads.fetch(sql, [])
+    assert rows[0][0] == read_only
 
 
 def test_the_asyncpg_dsn_keeps_credentials_and_database() -> None:
