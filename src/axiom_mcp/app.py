@@ -9,7 +9,7 @@ from axiom_mcp.context import AppContext
 
 def create_auth_app(ctx: AppContext) -> ASGIApp:
     """Auth + API service (the seed's PocketBase, port 8090)."""
-    from axiom_mcp.api.app import create_api_app
+    from axiom_mcp.auth_service.app import create_api_app
 
     return create_api_app(ctx)
 

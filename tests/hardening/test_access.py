@@ -28,7 +28,7 @@ import httpx
 import pytest
 from fastapi.routing import APIRoute
 
-from axiom_mcp.api.routes import build_api_router
+from axiom_mcp.auth_service.rest_api.routes import build_api_router
 from axiom_mcp.app import create_auth_app, create_mcp_app
 from axiom_mcp.context import AppContext
 from axiom_mcp.data import records

@@ -33,7 +33,7 @@ async def make_user(ctx: AppContext, *, name: str = "Test User") -> TestUser:
 
     The first account of a run goes through ``users.create_user``; later ones reuse its password
     hash (argon2 salts it, so it verifies the same password) to keep the suite fast. Sign-up
-    itself is tested in tests/data/test_users.py and tests/api/test_accounts.py.
+    itself is tested in tests/data/test_users.py and tests/auth_service/test_accounts.py.
     """
     email = f"user-{secrets.token_hex(6)}@example.com"
     async with ctx.db.session() as session:

@@ -1,6 +1,6 @@
 """The OAuth 2.1 authorization server's protocol core (knows no web framework).
 
-One module per concern; ``axiom_mcp.api.oauth_routes`` is the thin HTTP layer over them and the
+One module per concern; ``axiom_mcp.auth_service.oauth_endpoints`` is the thin HTTP layer over them and the
 one place errors are rendered.
 
 - ``metadata``      RFC 8414 document (issuer = settings.issuer; endpoints from settings.public_url)

@@ -2,7 +2,7 @@
 
 RFC 6749 section 5.2 (token endpoint), section 4.1.2.1 (authorization endpoint), RFC 7591
 section 3.2.2 (registration), RFC 6750 section 3.1 (bearer tokens), RFC 8707 section 2
-(``invalid_target``). The core raises these deep; ``axiom_mcp.api.oauth_routes`` turns them into
+(``invalid_target``). The core raises these deep; ``axiom_mcp.auth_service.oauth_endpoints`` turns them into
 ``{"error", "error_description"}`` JSON (or, on the browser-facing authorization endpoint, a page
 or a redirect) in one place.
 """

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import event
 
 from axiom_mcp.context import AppContext
-from tests.api.conftest import ITEMS, TAGGED, TAGS, Kind, assert_error, bearer, create, total, unknown_id
+from tests.auth_service.conftest import ITEMS, TAGGED, TAGS, Kind, assert_error, bearer, create, total, unknown_id
 from tests.support.factories import TestUser
 
 tagged = pytest.mark.parametrize("kind", TAGGED, ids=str)
@@ -103,7 +103,7 @@ async def test_bad_item_tags_are_a_400(api: httpx.AsyncClient, user: TestUser, b
 async def test_bad_client_access_tags_are_a_400(
     api: httpx.AsyncClient, user: TestUser, body: dict[str, Any], field: str
 ) -> None:
-    from tests.api.conftest import CLIENTS
+    from tests.auth_service.conftest import CLIENTS
 
     await _check_bad_tags(api, user, CLIENTS, body, field)
 
@@ -195,7 +195,7 @@ async def test_listing_expands_tags_in_one_query_not_one_per_record(
 
 
 async def test_deleting_a_tag_removes_it_from_items_and_clients(api: httpx.AsyncClient, user: TestUser) -> None:
-    from tests.api.conftest import CLIENTS
+    from tests.auth_service.conftest import CLIENTS
 
     keep, drop = await make_tags(api, user, "keep", "drop")
     item = await create(api, ITEMS, user, tags=[keep["id"], drop["id"]])

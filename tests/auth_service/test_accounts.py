@@ -11,7 +11,7 @@ import pytest
 from axiom_mcp.context import AppContext
 from axiom_mcp.data.tokens import FIRST_PARTY_CLIENT_ID, find_access_token
 from axiom_mcp.settings import DEFAULT_SCOPES
-from tests.api.conftest import API, ITEMS, assert_error, bearer, create
+from tests.auth_service.conftest import API, ITEMS, assert_error, bearer, create
 from tests.support.factories import PASSWORD, TestUser
 
 SIGNUP = f"{API}/auth/signup"

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from axiom_mcp.context import AppContext
-from tests.api.conftest import KINDS, Kind, assert_error, bearer, create, total, unknown_id
+from tests.auth_service.conftest import KINDS, Kind, assert_error, bearer, create, total, unknown_id
 from tests.support.factories import TestUser, make_user
 
 ID = re.compile(r"^[a-z0-9]{15}$")
@@ -169,7 +169,7 @@ async def test_q_filters_names_case_insensitively_and_literally(
 
 
 async def test_q_also_searches_item_content(api: httpx.AsyncClient, user: TestUser) -> None:
-    from tests.api.conftest import ITEMS
+    from tests.auth_service.conftest import ITEMS
 
     await create(api, ITEMS, user, name="plain", content="the secret word is Rosebud")
     await create(api, ITEMS, user, name="other", content="nothing")

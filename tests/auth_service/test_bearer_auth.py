@@ -11,7 +11,7 @@ import pytest
 from axiom_mcp.context import AppContext
 from axiom_mcp.data.tokens import issue_access_token, revoke_access_token
 from axiom_mcp.settings import SCOPES
-from tests.api.conftest import API, KINDS, assert_error, bearer, create
+from tests.auth_service.conftest import API, KINDS, assert_error, bearer, create
 from tests.support.factories import TestUser, make_token
 
 ROUTES: list[Any] = [pytest.param("GET", f"{API}/user/profile", None, "profile:read", id="GET-profile")]

@@ -29,7 +29,7 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import BaseRoute, Route
 from starlette.types import Receive, Scope, Send
 
-from axiom_mcp.api.auth import bearer_token
+from axiom_mcp.auth_service.rest_api.auth import bearer_token
 from axiom_mcp.context import AppContext
 from axiom_mcp.data.tokens import FIRST_PARTY_CLIENT_ID, TokenInfo
 from axiom_mcp.db.tables import OAuthAccessToken

@@ -12,7 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from axiom_mcp.api.auth import REALM, TokenMissing
+from axiom_mcp.auth_service.rest_api.auth import REALM, TokenMissing
 from axiom_mcp.errors import AxiomError, PermissionDenied, RateLimited
 
 

@@ -1,14 +1,14 @@
-"""The auth service (port 8090): the REST API now; the OAuth endpoints join it in ``create_auth_app``."""
+"""The auth service's app (port 8090): the OAuth endpoints and the REST API under one FastAPI app."""
 
 from __future__ import annotations
 
 from fastapi import FastAPI
 
 from axiom_mcp import __version__
-from axiom_mcp.api.errors import install_error_handlers
-from axiom_mcp.api.limits import BodyLimit
-from axiom_mcp.api.oauth_routes import install_oauth_routes
-from axiom_mcp.api.routes import build_api_router
+from axiom_mcp.auth_service.rest_api.errors import install_error_handlers
+from axiom_mcp.auth_service.rest_api.limits import BodyLimit
+from axiom_mcp.auth_service.oauth_endpoints import install_oauth_routes
+from axiom_mcp.auth_service.rest_api.routes import build_api_router
 from axiom_mcp.context import AppContext
 
 

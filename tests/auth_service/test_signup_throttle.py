@@ -18,7 +18,7 @@ from axiom_mcp.db.tables import SignupThrottle, User
 from axiom_mcp.ids import utcnow
 from axiom_mcp.observability import RequestLog
 from axiom_mcp.web.app import create_web_app
-from tests.api.conftest import API, assert_error
+from tests.auth_service.conftest import API, assert_error
 from tests.support.factories import PASSWORD
 from tests.web.helpers import submit
 

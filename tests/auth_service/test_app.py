@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.api.conftest import API, KINDS, assert_error, bearer
+from tests.auth_service.conftest import API, KINDS, assert_error, bearer
 from tests.support.factories import TestUser
 
 

@@ -11,8 +11,8 @@ from fastapi import APIRouter, Body, Depends, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
-from axiom_mcp.api.auth import require_scope
-from axiom_mcp.api.errors import UnsupportedMediaType
+from axiom_mcp.auth_service.rest_api.auth import require_scope
+from axiom_mcp.auth_service.rest_api.errors import UnsupportedMediaType
 from axiom_mcp.context import AppContext
 from axiom_mcp.data import records, signup_throttle, throttle, users
 from axiom_mcp.data.schemas import (
@@ -146,7 +146,7 @@ def _kind_routes(
 
 
 def build_api_router() -> APIRouter:
-    # Body size is capped by api.limits.BodyLimit (a JSON 413); a body without a content type is
+    # Body size is capped by rest_api.limits.BodyLimit (a JSON 413); a body without a content type is
     # read as JSON (json_body refuses other types with a 415 that says so).
     router = APIRouter(prefix="/api/v1", strict_content_type=False)
 

@@ -11,7 +11,7 @@ from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from axiom_mcp.api.errors import error_body
+from axiom_mcp.auth_service.rest_api.errors import error_body
 
 MAX_BODY_BYTES = 2 * 1024 * 1024
 """The largest valid record is ~100 kB of text (~600 kB with every character JSON-escaped)."""
