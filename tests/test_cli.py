@@ -91,6 +91,14 @@ def test_user_create_reads_the_password_from_stdin_when_not_given(env: dict[str,
     assert "created stdin@example.com" in created.stdout
 
 
+def test_user_create_without_a_password_or_terminal_says_what_to_do(env: dict[str, str]) -> None:
+    created = axiom(env, "user", "create", "nopass@example.com", stdin="")
+    assert created.returncode == 1
+    assert "Traceback" not in created.stderr
+    assert "no password given" in created.stderr and "--password" in created.stderr
+    assert "nopass@example.com" not in axiom(env, "user", "list").stdout
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

@@ -98,11 +98,34 @@ def _health(settings: Settings, only: str | None) -> int:
     return 1 if failed else 0
 
 
+class NoPassword(AxiomError):
+    """``user create`` got no password and has no terminal to ask for one on."""
+
+
+def _ask_password() -> str:
+    """The new account's password: asked twice on a terminal, else one line of standard input."""
+    if not sys.stdin.isatty():
+        password = sys.stdin.readline().rstrip("\r\n")
+        if not password:
+            raise NoPassword(
+                "no password given: pass --password, set AXIOM_USER_PASSWORD, "
+                "pipe it on standard input, or run the command in a terminal to be asked"
+            )
+        return password
+    try:
+        password = getpass.getpass("Password: ")
+        if getpass.getpass("Password again: ") != password:
+            raise NoPassword("the two passwords differ; nothing was created")
+    except EOFError:
+        raise NoPassword("no password given; nothing was created") from None
+    return password
+
+
 def _user_command(args: argparse.Namespace) -> Callable[[AppContext], Awaitable[None]]:
     from axiom_mcp.data import users
 
     async def create(ctx: AppContext) -> None:
-        password = args.password or os.environ.get("AXIOM_USER_PASSWORD") or getpass.getpass("Password: ")
+        password = args.password or os.environ.get("AXIOM_USER_PASSWORD") or _ask_password()
         data = users.SignUp(email=args.email, password=password, name=args.name)
         async with ctx.db.session() as session:
             user = await users.create_user(session, data)
