@@ -219,3 +219,39 @@ def test_request_ids_are_sixteen_hex_digits_and_never_repeat_in_a_process() -> N
     ids = [new_request_id() for _ in range(10_000)]
     assert len(set(ids)) == len(ids)
     assert all(len(i) == 16 and int(i, 16) >= 0 for i in ids)
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize(
+    ("log_format", "stream", "json_lines"),
+    [
+        pytest.param("auto", io.StringIO, True, id="auto-to-a-pipe-is-json"),
+        pytest.param("auto", _Terminal, False, id="auto-to-a-terminal-is-text"),
+        pytest.param("json", _Terminal, True, id="json-always"),
+        pytest.param("text", io.StringIO, False, id="text-always"),
+    ],
+)
+def test_log_lines_are_for_people_on_a_terminal_and_json_elsewhere(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, log_format: str, stream: type[io.StringIO], json_lines: bool
+) -> None:
+    from axiom_mcp.observability import configure_logging
+
+    out = stream()
+    monkeypatch.setattr("sys.stderr", out)
+    root = logging.getLogger()
+    saved = (list(root.handlers), root.level)
+    try:
+        configure_logging(make_settings("sqlite+aiosqlite://", tmp_path, log_format=log_format))
+        logging.getLogger("axiom").warning("hello %s", "there")
+    finally:
+        root.handlers[:] = saved[0]
+        root.setLevel(saved[1])
+    line = out.getvalue().strip()
+    if json_lines:
+        assert json.loads(line)["message"] == "hello there"
+    else:
+        assert line.endswith("WARNING axiom hello there") and not line.startswith("{")

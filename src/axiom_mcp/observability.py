@@ -221,7 +221,8 @@ class TextFormatter(logging.Formatter):
 def configure_logging(settings: Settings) -> None:
     """Send every log line (ours, uvicorn's, the SDK's) to stderr in the configured format."""
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter() if settings.log_format == "json" else TextFormatter())
+    text = settings.log_format == "text" or (settings.log_format == "auto" and sys.stderr.isatty())
+    handler.setFormatter(TextFormatter() if text else JsonFormatter())
     handler.addFilter(_RequestIdFilter())
     root = logging.getLogger()
     for old in list(root.handlers):

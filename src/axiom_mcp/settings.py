@@ -147,8 +147,10 @@ class Settings(BaseSettings):
         default_factory=list, description="Extra browser origins allowed to call the MCP endpoint."
     )
     log_level: str = "info"
-    log_format: Literal["json", "text"] = Field(
-        "json", description="json: one object per line with request ids (for log collectors); text: for people."
+    log_format: Literal["auto", "json", "text"] = Field(
+        "auto",
+        description="json: one object per line with request ids (for log collectors); text: for people; "
+        "auto: text when stderr is a terminal, json otherwise.",
     )
 
     @field_validator("trusted_proxies", mode="before")
