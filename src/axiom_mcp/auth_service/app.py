@@ -10,6 +10,7 @@ from axiom_mcp.auth_service.rest_api.limits import BodyLimit
 from axiom_mcp.auth_service.oauth_endpoints import install_oauth_routes
 from axiom_mcp.auth_service.rest_api.routes import build_api_router
 from axiom_mcp.context import AppContext
+from axiom_mcp.service_root import root_endpoint
 
 
 def create_api_app(ctx: AppContext) -> FastAPI:
@@ -26,4 +27,5 @@ def create_api_app(ctx: AppContext) -> FastAPI:
     app.add_middleware(BodyLimit, prefix="/api/")
     app.include_router(build_api_router())
     install_oauth_routes(app, ctx)
+    app.add_route("/", root_endpoint(ctx.settings, "auth"), methods=["GET"], include_in_schema=False)
     return app

@@ -9,6 +9,7 @@ Routes:
 ``/.well-known/oauth-protected-resource[/mcp]``  GET       RFC 9728 metadata (``metadata``)
 ``/.well-known/oauth-authorization-server``  GET           the seed's mirror of the AS metadata
 ``/health``  GET                                           database state (``health``)
+``/``  GET                                                 what this service is, where to go (``service_root``)
 =========================================================  ==========================================
 
 The three MCP endpoints pass, outermost first, the Host/Origin check (``transport_security``),
@@ -42,6 +43,7 @@ from axiom_mcp.mcp_server.token_verifier import McpTokenVerifier
 from axiom_mcp.mcp_server.tools import AxiomTool, build_tools
 from axiom_mcp.mcp_server.transport_security import HostOriginGuard, HostOriginPolicy
 from axiom_mcp.mcp_server.transports import MESSAGES_PATH, Transports
+from axiom_mcp.service_root import root_endpoint
 
 INSTRUCTIONS = (
     "Axiom holds one person's records: items (notes or documents with text and tags), clients "
@@ -109,6 +111,7 @@ def create_mcp_app(ctx: AppContext, *, lean_tool_calls: bool = True) -> Starlett
         Route(f"{PRM_PATH}/mcp", public(protected_resource), methods=["GET", "OPTIONS"]),
         Route(AS_METADATA_PATH, public(authorization_server), methods=["GET", "OPTIONS"]),
         Route("/health", health_endpoint(ctx), methods=["GET"]),
+        Route("/", root_endpoint(ctx.settings, "mcp"), methods=["GET"]),
     ]
 
     @asynccontextmanager
