@@ -247,3 +247,63 @@ def test_serve_runs_all_three_services_and_stops_on_sigterm(env: dict[str, str],
         stop(process, signal.SIGTERM, log)
     assert all(refused(port) for port in ports.values())
 
+
+
+def _read_until(fd: int, wanted: str, process: subprocess.Popen[bytes], timeout: float = 60) -> str:
+    """What a terminal shows until ``wanted`` appears on it (the process keeps running)."""
+    import select
+
+    seen = b""
+    deadline = time.monotonic() + timeout
+    while wanted.encode() not in seen and time.monotonic() < deadline:
+        if process.poll() is not None:
+            break
+        ready, _, _ = select.select([fd], [], [], 0.2)
+        if ready:
+            try:
+                seen += os.read(fd, 65536)
+            except OSError:  # the terminal closed
+                break
+    return seen.decode(errors="replace")
+
+
+def test_serve_on_a_terminal_shows_where_to_go_and_that_there_is_no_account_yet(env: dict[str, str]) -> None:
+    import pty
+
+    ports = {"auth": free_port(), "web": free_port(), "mcp": free_port()}
+    env = {**env, **{f"AXIOM_{name.upper()}_PORT": str(port) for name, port in ports.items()}}
+    env.pop("AXIOM_LOG_FORMAT")  # auto: people on a terminal
+    main, terminal = pty.openpty()
+    process = subprocess.Popen([*AXIOM, "serve"], env=env, stdin=subprocess.DEVNULL, stdout=terminal, stderr=terminal)
+    os.close(terminal)
+    try:
+        shown = _read_until(main, "Stop with Ctrl-C.", process)
+        assert "Axiom is running." in shown, shown
+        assert f"Web app      http://localhost:{ports['web']}" in shown
+        assert f"MCP server   http://localhost:{ports['mcp']}/mcp" in shown
+        assert f"No accounts yet: sign up at http://localhost:{ports['web']}/auth/signup" in shown
+        assert '{"time"' not in shown  # log lines for people, not JSON
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=30)
+        os.close(main)
+
+
+def test_serve_without_a_terminal_logs_one_ready_line_instead_of_a_banner(env: dict[str, str], tmp_path: Path) -> None:
+    assert axiom(env, "user", "create", "ann@example.com", "--password", PASSWORD).returncode == 0
+    ports = {"auth": free_port(), "web": free_port(), "mcp": free_port()}
+    env = {**env, **{f"AXIOM_{name.upper()}_PORT": str(port) for name, port in ports.items()}}
+    log = tmp_path / "serve.log"
+    with serving(env, log=log) as process:
+        wait_until_up(process, f"http://127.0.0.1:{ports['mcp']}/health", log)
+        deadline = time.monotonic() + 30
+        while "ready: web app" not in log.read_text() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        text = log.read_text()
+        assert f"ready: web app http://localhost:{ports['web']}, MCP server http://localhost:{ports['mcp']}/mcp" in text
+        assert "No accounts yet" not in text and "no accounts yet" not in text  # there is one
+        assert "Axiom is running." not in text
+        stop(process, signal.SIGTERM, log)

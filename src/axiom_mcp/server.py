@@ -18,6 +18,7 @@ import contextlib
 import logging
 import signal
 import socket
+import sys
 from collections.abc import Callable, Iterator
 from typing import Literal
 
@@ -26,6 +27,7 @@ from starlette.types import ASGIApp
 
 from axiom_mcp.context import AppContext
 from axiom_mcp.errors import AxiomError
+from axiom_mcp.data import users
 from axiom_mcp.data.cleanup import remove_expired
 from axiom_mcp.db.migrate import migrate
 from axiom_mcp.settings import Settings
@@ -77,6 +79,38 @@ async def cleanup_periodically(ctx: AppContext) -> None:
         except Exception:  # noqa: BLE001 - a failed sweep must not stop the server; the next one retries
             log.exception("cleanup failed")
         await asyncio.sleep(interval)
+
+
+def banner(settings: Settings, first_run: bool) -> str:
+    """What a person starting Axiom reads once it is up: where to go, and what to give an AI app."""
+    web = settings.web_url
+    lines = [
+        "",
+        "Axiom is running.",
+        f"  Web app      {web}",
+        f"  MCP server   {settings.mcp_resource}   (the URL to give ChatGPT, Claude or another AI app)",
+        f"  Auth + API   {settings.public_url}",
+    ]
+    if first_run:
+        lines.append(f"No accounts yet: sign up at {web}/auth/signup")
+    lines += ["Stop with Ctrl-C.", ""]
+    return "\n".join(lines)
+
+
+async def announce_when_ready(ctx: AppContext, servers: list[_Server], poll: float = 0.05) -> None:
+    """Once every server listens: a banner on a terminal, one log line otherwise (logs stay JSON)."""
+    while not all(server.started for server in servers):
+        await asyncio.sleep(poll)
+    settings = ctx.settings
+    async with ctx.db.session() as session:
+        first_run = not await users.has_users(session)
+    if sys.stderr.isatty():
+        print(banner(settings, first_run), file=sys.stderr, flush=True)
+    else:
+        log.info(
+            "ready: web app %s, MCP server %s%s", settings.web_url, settings.mcp_resource,
+            f"; no accounts yet: sign up at {settings.web_url}/auth/signup" if first_run else "",
+        )
 
 
 def server_config(settings: Settings, name: str, app: ASGIApp, port: int) -> uvicorn.Config:
@@ -170,6 +204,7 @@ async def _run(
     for name, _app, port in apps:
         log.info("serving %s on http://%s:%s, public URL %s", name, settings.host, port, _public_url(settings, name))
     sweeper = asyncio.create_task(cleanup_periodically(ctx))
+    announcer = asyncio.create_task(announce_when_ready(ctx, servers))
     try:
         await asyncio.gather(
             *(run_one(name, server, sock) for (name, _app, _port), server, sock in zip(apps, servers, sockets, strict=True))
@@ -177,8 +212,9 @@ async def _run(
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
-        sweeper.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await sweeper
+        for task in (sweeper, announcer):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
     if failed:
         raise ServeError(f"{', '.join(failed)} failed to start (see the log above)")

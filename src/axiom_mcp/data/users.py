@@ -113,6 +113,11 @@ async def list_users(session: AsyncSession) -> list[User]:
     return list((await session.scalars(select(User).order_by(User.created))).all())
 
 
+async def has_users(session: AsyncSession) -> bool:
+    """Whether any account exists (a new installation has none: the first step is to sign up)."""
+    return (await session.scalar(select(User.id).limit(1))) is not None
+
+
 async def delete_user(session: AsyncSession, email: str) -> None:
     wanted = _lookup_email(email)
     result = await session.execute(delete(User).where(User.email == wanted)) if wanted else None
