@@ -339,3 +339,30 @@ async def test_another_site_cannot_frame_the_pages(stack: Stack, context: Browse
         content = await frame.content()
         assert "Sign in" not in content and "csrf_token" not in content, content[:300]
         assert not frame.url.startswith(stack.web), frame.url
+
+
+async def test_the_dashboard_shows_how_to_connect_an_ai_app_and_copies_the_mcp_url(
+    stack: Stack, chromium: Browser, user: TestUser, screenshots: Screenshots
+) -> None:
+    mcp_url = stack.ctx.settings.mcp_resource
+    scripted = await chromium.new_context(viewport=DESKTOP)  # JavaScript on: the Copy button appears
+    await scripted.grant_permissions(["clipboard-read", "clipboard-write"], origin=stack.web)
+    try:
+        page = await scripted.new_page()
+        await page.goto(f"{stack.web}/auth")
+        await log_in(page, user.email, user.password)
+        connect = page.get_by_role("region", name="Connect an AI app")
+        await expect(connect).to_be_visible()
+        await expect(connect.get_by_label("MCP server URL")).to_have_value(mcp_url)
+        for app in ("ChatGPT", "Claude (claude.ai and the desktop app)", "Claude Code", "Cursor", "VS Code (GitHub Copilot)"):
+            await expect(connect.locator("summary", has_text=app)).to_be_visible()
+        await connect.get_by_role("button", name="Copy").click()
+        await expect(connect.get_by_role("button", name="Copied")).to_be_visible()
+        assert await page.evaluate("navigator.clipboard.readText()") == mcp_url
+        await screenshots.save(page, "dashboard-connect")
+        await phone_shot(chromium, page, screenshots, "dashboard-connect")
+
+        await page.goto(f"{stack.web}/apps")  # no app connected yet: the same guide there
+        await expect(page.get_by_role("region", name="Connect an AI app")).to_be_visible()
+    finally:
+        await scripted.close()

@@ -2,7 +2,8 @@
 
 Every response gets a Content-Security-Policy with ``frame-ancestors 'none'`` (CSP level 2, section
 7.7) and, for browsers that predate it, ``X-Frame-Options: DENY`` (RFC 7034): no page can be framed,
-so no click on Allow can be hijacked. Pages carry no script at all (``default-src 'none'``).
+so no click on Allow can be hijacked. Pages carry no script (``default-src 'none'``), except the
+few that offer a copy button, which may load Axiom's own ``/static`` scripts and nothing else.
 """
 
 from __future__ import annotations
@@ -19,15 +20,17 @@ _SOURCE_HOST = re.compile(r"^[A-Za-z0-9.\-\[\]:]+$")
 _SOURCE_SCHEME = re.compile(r"^[a-z][a-z0-9+.\-]*$")
 
 
-def content_security_policy(form_targets: Iterable[str] = ()) -> str:
-    """The policy of every page; ``form_targets`` are extra CSP sources a form may end up at.
+def content_security_policy(form_targets: Iterable[str] = (), *, own_scripts: bool = False) -> str:
+    """The policy of every page; ``form_targets`` are extra CSP sources a form may end up at;
+    ``own_scripts`` lets the page run Axiom's own script files (never inline script).
 
     ``form-action`` also governs the redirects that follow a form post (Chromium enforces it), so the
     consent page must name the client's redirect origin or Allow would be blocked.
     """
     form_action = " ".join(["'self'", *form_targets])
+    scripts = "script-src 'self'; " if own_scripts else ""
     return (
-        "default-src 'none'; style-src 'self'; img-src 'self' data:; "
+        f"default-src 'none'; {scripts}style-src 'self'; img-src 'self' data:; "
         f"form-action {form_action}; frame-ancestors 'none'; base-uri 'none'"
     )
 
@@ -90,3 +93,7 @@ def add_security_headers(headers: MutableHeaders, *, https: bool, cacheable: boo
     for name, value in defaults.items():
         if name not in headers:
             headers[name] = value
+
+
+PAGE_WITH_SCRIPTS = {CSP_HEADER: content_security_policy(own_scripts=True)}
+"""The headers of a page that loads Axiom's own scripts (the copy button of "Connect an AI app")."""

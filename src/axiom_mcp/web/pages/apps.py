@@ -8,6 +8,7 @@ from starlette.routing import Route
 
 from axiom_mcp.oauth.consents import list_connected_apps, revoke_connected_app
 from axiom_mcp.web.pages.consent import scope_words
+from axiom_mcp.web.security import PAGE_WITH_SCRIPTS
 from axiom_mcp.web.visits import Visit, signed_in
 
 
@@ -20,6 +21,8 @@ async def connected_apps(request: Request, visit: Visit) -> Response:
         title="Connected apps",
         section="apps",
         apps=[(app, scope_words(app.scopes)) for app in apps],
+        mcp_url=visit.ctx.settings.mcp_resource,
+        headers=PAGE_WITH_SCRIPTS,
     )
 
 

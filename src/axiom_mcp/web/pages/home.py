@@ -9,6 +9,7 @@ from starlette.routing import Route
 from axiom_mcp.data import records
 from axiom_mcp.data.schemas import ItemOut, Page, PageQuery
 from axiom_mcp.oauth.consents import list_connected_apps
+from axiom_mcp.web.security import PAGE_WITH_SCRIPTS
 from axiom_mcp.web.visits import Visit, signed_in
 
 RECENT = 5
@@ -29,7 +30,10 @@ async def dashboard(request: Request, visit: Visit) -> Response:
         ("tags", "Tags", tags["totalItems"]),
         ("apps", "Connected apps", len(apps)),
     ]
-    return visit.render("dashboard.html", title="Dashboard", section="home", counts=counts, recent=items.items)
+    return visit.render(
+        "dashboard.html", title="Dashboard", section="home", counts=counts, recent=items.items,
+        mcp_url=visit.ctx.settings.mcp_resource, headers=PAGE_WITH_SCRIPTS,
+    )
 
 
 routes = [Route("/", dashboard, methods=["GET"], name="dashboard")]
