@@ -1,9 +1,10 @@
-"""What every service of one process shares: settings, the database, the token verifier."""
+"""What every service of one process shares: settings, the database, the token verifier, the activity log."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from axiom_mcp.data.activity import ActivityLog
 from axiom_mcp.data.token_verifier import AccessTokenVerifier
 from axiom_mcp.db.engine import Database
 from axiom_mcp.settings import Settings
@@ -14,13 +15,18 @@ class AppContext:
     settings: Settings
     db: Database
     tokens: AccessTokenVerifier = field(init=False)
+    activity: ActivityLog = field(init=False)
 
     def __post_init__(self) -> None:
         self.tokens = AccessTokenVerifier(self.db, self.settings.token_cache_seconds)
+        self.activity = ActivityLog(self.db)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> AppContext:
         return cls(settings=settings, db=Database(settings))
 
     async def close(self) -> None:
-        await self.db.close()
+        try:
+            await self.activity.close()
+        finally:
+            await self.db.close()

@@ -47,6 +47,7 @@ _DURATIONS = (
     "unused_client_ttl",
     "cleanup_interval",
     "signup_rate_window",
+    "activity_retention",
 )
 
 
@@ -120,6 +121,9 @@ class Settings(BaseSettings):
         timedelta(days=7), description="Dynamically registered clients never used this long are reaped."
     )
     cleanup_interval: timedelta = Field(timedelta(minutes=10))
+    activity_retention: timedelta = Field(
+        timedelta(days=90), description="How long what each connected app did is kept (then cleanup removes it)."
+    )
     registration_rate_limit: int = Field(60, description="Registrations per address per minute.")
     login_rate_limit: int = Field(10, description="Failed logins per account or per address per 15 minutes.")
     signup_rate_limit: int = Field(

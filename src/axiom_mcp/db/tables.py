@@ -299,3 +299,29 @@ class SignupThrottle(Base):
     key: Mapped[str] = mapped_column(String(400), primary_key=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     window_start: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+# --- Activity ------------------------------------------------------------------------------------
+
+
+class Activity(Base):
+    """One call an OAuth app made (an MCP tool call, a REST request): who, what, which ids, outcome.
+
+    Never content or argument text: only the action's name, the record ids it named or made, and
+    whether it worked (with an error code when not).
+    """
+
+    __tablename__ = "activity"
+    __table_args__ = (Index("ix_activity_user_client_at", "user_id", "client_id", "at"),)
+
+    id: Mapped[str] = _id_column()
+    user_id: Mapped[str] = mapped_column(String(ID_LENGTH), ForeignKey("users.id", ondelete="CASCADE"))
+    client_id: Mapped[str] = mapped_column(String(2048))
+    at: Mapped[datetime] = mapped_column(index=True)
+    surface: Mapped[str] = mapped_column(String(8))
+    """``mcp`` or ``rest``."""
+    action: Mapped[str] = mapped_column(String(200))
+    """The tool's name, or the REST route as ``METHOD /path/{param}``."""
+    record_ids: Mapped[list[Any]] = mapped_column(default=list)
+    ok: Mapped[bool] = mapped_column(Boolean)
+    error: Mapped[str | None] = mapped_column(String(64), default=None)
