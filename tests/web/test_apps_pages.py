@@ -64,3 +64,41 @@ async def test_nobody_disconnects_another_users_app(
             response = await submit(other, "/apps", "/apps/revoke", client_id=target)
             assert response.status_code == 404
     assert await ctx.tokens.verify(token) is not None
+
+
+async def test_each_app_shows_what_it_did_and_a_page_of_all_its_actions(
+    ctx: AppContext, auth: httpx.AsyncClient, signed_in: httpx.AsyncClient, user: TestUser, other_user: TestUser
+) -> None:
+    from axiom_mcp.data.activity import Action, ActivityLog
+
+    client_id, _ = await connect(ctx, auth, signed_in, "Busy app")
+    log = ActivityLog(ctx.db, delay=60)
+    for n in range(60):
+        log.record(Action(user.id, client_id, "mcp", "get_user_item", (f"item{n:011d}",)))
+    log.record(Action(user.id, client_id, "rest", "DELETE /api/v1/user/items/{record_id}", ("gone",), ok=False, error="not_found"))
+    log.record(Action(other_user.id, client_id, "mcp", "someone_elses_call"))
+    await log.flush()
+
+    page = await signed_in.get("/apps")
+    assert "Calls per day, last 30 days" in page.text and "<svg" in page.text
+    assert "Calls by Busy app per day: 61 calls in 30 days, 1 failed." in page.text
+    assert "DELETE /api/v1/user/items/{record_id}" in page.text and "Failed: not_found" in page.text
+    assert "All 61 actions" in page.text and "someone_elses_call" not in page.text
+
+    first = await signed_in.get("/apps/activity", params={"client_id": client_id})
+    assert first.status_code == 200 and "What Busy app did" in first.text
+    assert first.text.count("get_user_item") + first.text.count("DELETE /api") == 50
+    second = await signed_in.get("/apps/activity", params={"client_id": client_id, "page": "2"})
+    assert second.text.count("get_user_item") == 11 and "Page 2 of 2" in second.text
+    assert "someone_elses_call" not in first.text + second.text
+
+
+async def test_the_activity_of_an_app_that_is_not_yours_is_not_found(
+    ctx: AppContext, auth: httpx.AsyncClient, signed_in: httpx.AsyncClient, other_user: TestUser
+) -> None:
+    client_id, _ = await connect(ctx, auth, signed_in, "Private app")
+    async with httpx.AsyncClient(transport=signed_in._transport, base_url=str(signed_in.base_url)) as other:
+        await sign_in_directly(ctx, other, other_user.id)
+        for target in (client_id, "no-such-client", ""):
+            response = await other.get("/apps/activity", params={"client_id": target})
+            assert response.status_code == 404

@@ -186,6 +186,22 @@ async def calls_per_day(
     ]
 
 
+@dataclass(frozen=True)
+class Summary:
+    days: list[DayCount]
+    latest: Page[ActionOut]
+
+
+async def summary(
+    session: AsyncSession, user_id: str, client_id: str, *, days: int, today: date, latest_count: int
+) -> Summary:
+    """What the Connected apps page shows of one app: calls per day and its latest actions."""
+    return Summary(
+        await calls_per_day(session, user_id, client_id, days=days, today=today),
+        await latest(session, user_id, client_id, page=1, per_page=latest_count),
+    )
+
+
 async def remove_old(session: AsyncSession, before: datetime) -> int:
     """Delete actions older than ``before`` (cleanup: ``settings.activity_retention``)."""
     result = await session.execute(delete(Activity).where(Activity.at < before))
