@@ -6,6 +6,7 @@ from fastapi import FastAPI
 
 from axiom_mcp import __version__
 from axiom_mcp.auth_service.rest_api.errors import install_error_handlers
+from axiom_mcp.auth_service.rest_api.activity import RecordActivity
 from axiom_mcp.auth_service.rest_api.limits import BodyLimit
 from axiom_mcp.auth_service.oauth_endpoints import install_oauth_routes
 from axiom_mcp.auth_service.rest_api.routes import build_api_router
@@ -25,6 +26,7 @@ def create_api_app(ctx: AppContext) -> FastAPI:
     app.state.ctx = ctx
     install_error_handlers(app)
     app.add_middleware(BodyLimit, prefix="/api/")
+    app.add_middleware(RecordActivity, activity=ctx.activity)
     app.include_router(build_api_router())
     install_oauth_routes(app, ctx)
     app.add_route("/", root_endpoint(ctx.settings, "auth"), methods=["GET"], include_in_schema=False)

@@ -7,6 +7,7 @@ from typing import Any
 
 from fastapi import Request
 
+from axiom_mcp.auth_service.rest_api.activity import TOKEN_STATE
 from axiom_mcp.context import AppContext
 from axiom_mcp.data.tokens import TokenInfo
 from axiom_mcp.errors import AuthenticationFailed, PermissionDenied
@@ -38,6 +39,7 @@ def require_scope(scope: str) -> Callable[[Request], Coroutine[Any, Any, TokenIn
         info = await ctx.tokens.verify(raw)
         if info is None or info.resource != ctx.settings.api_resource:
             raise AuthenticationFailed("The token is invalid, expired, revoked or not for this API.")
+        setattr(request.state, TOKEN_STATE, info)  # the caller, for the activity record
         if scope not in info.scopes:
             raise PermissionDenied(f"The token lacks the {scope!r} scope.", scope=scope)
         return info
