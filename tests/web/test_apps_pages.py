@@ -45,7 +45,9 @@ async def test_disconnect_ends_the_apps_tokens_at_once(
     client_id, token = await connect(ctx, auth, signed_in, "Doomed app")
     kept_id, kept_token = await connect(ctx, auth, signed_in, "Kept app")
     assert await ctx.tokens.verify(token) is not None  # now in this process's 2-second cache
-    response = await submit(signed_in, "/apps", "/apps/revoke", client_id=client_id)
+    confirm = await signed_in.get("/apps/disconnect", params={"client_id": client_id})
+    assert "Disconnect Doomed app?" in confirm.text and await ctx.tokens.verify(token) is not None
+    response = await submit(signed_in, f"/apps/disconnect?client_id={client_id}", "/apps/revoke", client_id=client_id)
     assert response.status_code == 303
     assert response.headers["location"] == "/apps?notice=revoked"
     assert await ctx.tokens.verify(token) is None  # forgotten by the cache, revoked in the database
@@ -100,5 +102,6 @@ async def test_the_activity_of_an_app_that_is_not_yours_is_not_found(
     async with httpx.AsyncClient(transport=signed_in._transport, base_url=str(signed_in.base_url)) as other:
         await sign_in_directly(ctx, other, other_user.id)
         for target in (client_id, "no-such-client", ""):
-            response = await other.get("/apps/activity", params={"client_id": target})
-            assert response.status_code == 404
+            for page in ("/apps/activity", "/apps/disconnect"):
+                response = await other.get(page, params={"client_id": target})
+                assert response.status_code == 404

@@ -210,7 +210,10 @@ async def test_consent_allow_then_deny_then_disconnect(
     await expect(card.get_by_text("Read your items")).to_be_visible()
     await screenshots.save(page, "connected-apps")
     await phone_shot(chromium, page, screenshots, "connected-apps")
-    await card.get_by_role("button", name="Disconnect Claude").click()
+    await card.get_by_role("link", name="Disconnect Claude…").click()  # one more step, never one tap
+    await expect(page.get_by_role("heading", name="Disconnect Claude?")).to_be_visible()
+    assert await stack.ctx.tokens.verify(access) is not None  # nothing happened yet
+    await page.get_by_role("button", name="Disconnect Claude").click()
     await expect(page.get_by_role("status")).to_have_text("Disconnected. The app can no longer reach your data.")
     await expect(page.get_by_text("No apps are connected.")).to_be_visible()
     assert await stack.ctx.tokens.verify(access) is None

@@ -9,7 +9,7 @@ from markupsafe import Markup
 
 from axiom_mcp.data.activity import DayCount
 
-_WIDTH, _HEIGHT, _TOP, _BOTTOM = 600, 140, 16, 20
+_WIDTH, _HEIGHT, _TOP, _BOTTOM = 600, 160, 24, 28
 
 
 def _day(count: DayCount) -> str:
@@ -43,9 +43,9 @@ def calls_per_day_chart(days: Sequence[DayCount], *, label: str) -> Markup:
     if days:
         axis = (
             f'<line class="chart-axis" x1="0" y1="{_TOP + plot}" x2="{_WIDTH}" y2="{_TOP + plot}"/>'
-            f'<text class="chart-label" x="0" y="{_HEIGHT - 4}">{escape(_day(days[0]))}</text>'
-            f'<text class="chart-label" x="{_WIDTH}" y="{_HEIGHT - 4}" text-anchor="end">{escape(_day(days[-1]))}</text>'
-            f'<text class="chart-label" x="0" y="{_TOP - 4}">{peak if total else 0} a day at most</text>'
+            f'<text class="chart-label" x="0" y="{_HEIGHT - 6}">{escape(_day(days[0]))}</text>'
+            f'<text class="chart-label" x="{_WIDTH}" y="{_HEIGHT - 6}" text-anchor="end">{escape(_day(days[-1]))}</text>'
+            f'<text class="chart-label" x="0" y="{_TOP - 6}">{peak if total else 0} a day at most</text>'
         )
     return Markup(
         f'<svg class="chart" viewBox="0 0 {_WIDTH} {_HEIGHT}" role="img" aria-label="{escape(summary, {chr(34): "&quot;"})}" '

@@ -69,16 +69,31 @@ async def revoke(request: Request, visit: Visit) -> Response:
     return visit.redirect("/apps", notice="revoked")
 
 
+async def _connected_app(visit: Visit, client_id: str) -> ConnectedApp:
+    """One of the person's connected apps, or NotFoundError (another person's app is not found)."""
+    async with visit.ctx.db.session() as session:
+        apps = await list_connected_apps(session, visit.user_id)
+    app = next((a for a in apps if a.client_id == client_id), None)
+    if app is None:
+        raise NotFoundError("No such connected app.")
+    return app
+
+
+@signed_in
+async def confirm_disconnect(request: Request, visit: Visit) -> Response:
+    """Disconnecting is one more click away, on a page that says what it does."""
+    app = await _connected_app(visit, request.query_params.get("client_id", ""))
+    return visit.render("app_disconnect.html", title=f"Disconnect {app.client_name}?", section="apps", app=app)
+
+
 @signed_in
 async def app_activity(request: Request, visit: Visit) -> Response:
     """Everything one connected app did, newest first, a page at a time."""
     client_id = request.query_params.get("client_id", "")
     page = request.query_params.get("page", "1")
     number = int(page) if page.isdigit() and 0 < int(page) <= MAX_PAGE else 1
+    app = await _connected_app(visit, client_id)
     async with visit.ctx.db.session() as session:
-        app = next((a for a in await list_connected_apps(session, visit.user_id) if a.client_id == client_id), None)
-        if app is None:
-            raise NotFoundError("No such connected app.")
         actions = await activity.latest(session, visit.user_id, client_id, page=number, per_page=ACTIVITY_PER_PAGE)
     return visit.render(
         "app_activity.html", title=f"What {app.client_name} did", section="apps", app=app, actions=actions,
@@ -88,5 +103,6 @@ async def app_activity(request: Request, visit: Visit) -> Response:
 routes = [
     Route("/apps", connected_apps, methods=["GET"], name="apps"),
     Route("/apps/activity", app_activity, methods=["GET"], name="app_activity"),
+    Route("/apps/disconnect", confirm_disconnect, methods=["GET"], name="confirm_disconnect"),
     Route("/apps/revoke", revoke, methods=["GET", "POST"], name="revoke_app"),
 ]
