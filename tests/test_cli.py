@@ -307,3 +307,51 @@ def test_serve_without_a_terminal_logs_one_ready_line_instead_of_a_banner(env: d
         assert "No accounts yet" not in text and "no accounts yet" not in text  # there is one
         assert "Axiom is running." not in text
         stop(process, signal.SIGTERM, log)
+
+
+async def test_user_export_then_import_moves_an_account_to_another_axiom_on_postgresql(tmp_path: Path) -> None:
+    """SQLite here, PostgreSQL there: the archive carries the account and its records across."""
+    here = clean_env(tmp_path / "here")
+    assert axiom(here, "user", "create", "move@example.com", "--password", PASSWORD).returncode == 0
+    settings = make_settings(f"sqlite+aiosqlite:///{tmp_path / 'here' / 'axiom.db'}", tmp_path / "here")
+    ctx = AppContext.from_settings(settings)
+    try:
+        from axiom_mcp.data import records, users
+        from axiom_mcp.data.schemas import ItemCreate, TagCreate
+
+        async with ctx.db.session() as session:
+            user = await users.get_user_by_email(session, "move@example.com")
+            assert user is not None
+            tag = await records.create_tag(session, user.id, TagCreate(name="travel"))
+            await records.create_item(session, user.id, ItemCreate(name="Packing list", content="socks", tags=[tag.id]))
+    finally:
+        await ctx.close()
+    archive_path = tmp_path / "move.zip"
+    exported = await asyncio.to_thread(axiom, here, "user", "export", "move@example.com", "-o", str(archive_path))
+    assert exported.returncode == 0, exported.stderr
+    assert archive_path.exists() and not list(tmp_path.glob(".*.partial"))
+
+    async with postgres_database() as url:
+        there = clean_env(tmp_path / "there", AXIOM_DATABASE_URL=url)
+        imported = await asyncio.to_thread(axiom, there, "user", "import", str(archive_path), "--password", "another long one")
+        assert imported.returncode == 0, imported.stderr
+        assert "1 items, 1 tags" in imported.stdout
+        again = await asyncio.to_thread(axiom, there, "user", "import", str(archive_path), "--password", "another long one")
+        assert again.returncode == 1 and "already holds" in again.stderr and "Traceback" not in again.stderr
+        settings = make_settings(url, tmp_path / "there")
+        ctx = AppContext.from_settings(settings)
+        try:
+            async with ctx.db.session() as session:
+                moved = await users.authenticate(session, "move@example.com", "another long one")
+            page = await records.list_items(ctx.db, moved.id, records.PageQuery())
+            assert [(i["name"], i["content"], [t["name"] for t in i["expand"]["tags"]]) for i in page["items"]] == [
+                ("Packing list", "socks", ["travel"])]
+        finally:
+            await ctx.close()
+
+
+def test_user_export_of_an_unknown_account_and_import_of_a_missing_file_say_so(env: dict[str, str], tmp_path: Path) -> None:
+    unknown = axiom(env, "user", "export", "nobody@example.com")
+    assert unknown.returncode == 1 and "no user" in unknown.stderr
+    missing = axiom(env, "user", "import", str(tmp_path / "nope.zip"), "--password", PASSWORD)
+    assert missing.returncode == 1 and "cannot read" in missing.stderr and "Traceback" not in missing.stderr

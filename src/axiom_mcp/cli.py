@@ -8,13 +8,14 @@ import getpass
 import os
 import sys
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 
 from axiom_mcp.context import AppContext
-from axiom_mcp.errors import AxiomError
+from axiom_mcp.errors import AxiomError, NotFoundError
 from axiom_mcp.settings import Settings
 
 
@@ -44,6 +45,14 @@ def _parser() -> argparse.ArgumentParser:
         "--password", help="the password (default: AXIOM_USER_PASSWORD, else asked for on the terminal)"
     )
     user.add_parser("list", help="list accounts")
+    export = user.add_parser("export", help="write an account's data (items, tags, clients, apps, activity) to a zip")
+    export.add_argument("email")
+    export.add_argument("--output", "-o", help="the file to write (default: axiom-export-EMAIL.zip here)")
+    restore = user.add_parser("import", help="create an account from an export (the password is set anew)")
+    restore.add_argument("archive", help="a zip written by `axiom user export` or the account page")
+    restore.add_argument(
+        "--password", help="the account's new password (default: AXIOM_USER_PASSWORD, else asked for)"
+    )
     delete = user.add_parser("delete", help="delete an account and all its data")
     delete.add_argument("email")
     return parser
@@ -122,7 +131,7 @@ def _ask_password() -> str:
 
 
 def _user_command(args: argparse.Namespace) -> Callable[[AppContext], Awaitable[None]]:
-    from axiom_mcp.data import users
+    from axiom_mcp.data import archive, users
 
     async def create(ctx: AppContext) -> None:
         password = args.password or os.environ.get("AXIOM_USER_PASSWORD") or _ask_password()
@@ -141,7 +150,32 @@ def _user_command(args: argparse.Namespace) -> Callable[[AppContext], Awaitable[
             await users.delete_user(session, args.email)
         print(f"deleted {args.email}")
 
-    return {"create": create, "list": list_all, "delete": delete}[args.user_command]
+    async def export(ctx: AppContext) -> None:
+        target = Path(args.output or f"axiom-export-{args.email.strip().lower()}.zip")
+        partial = target.with_name(f".{target.name}.partial")
+        async with ctx.db.session() as session:
+            user = await users.get_user_by_email(session, args.email)
+            if user is None:
+                raise NotFoundError(f"no user {args.email!r}")
+            with partial.open("wb") as out:
+                await archive.write_archive(session, user.id, out)
+        partial.replace(target)  # never a half-written archive under the real name
+        print(f"exported {user.email} to {target}")
+
+    async def restore(ctx: AppContext) -> None:
+        try:
+            with open(args.archive, "rb") as source:
+                data = archive.read_archive(source)
+        except OSError as exc:
+            raise NotFoundError(f"cannot read {args.archive}: {exc.strerror or exc}") from None
+        password = args.password or os.environ.get("AXIOM_USER_PASSWORD") or _ask_password()
+        async with ctx.db.session() as session:
+            user = await archive.import_archive(session, data, password)
+        print(f"imported {user.email} ({user.id}): {len(data.items)} items, {len(data.tags)} tags, "
+              f"{len(data.clients)} clients, {len(data.activity)} actions; apps must be connected again")
+
+    commands = {"create": create, "list": list_all, "delete": delete, "export": export, "import": restore}
+    return commands[args.user_command]
 
 
 def main(argv: list[str] | None = None) -> int:

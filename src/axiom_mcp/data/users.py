@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 from sqlalchemy import delete, select
@@ -58,11 +58,12 @@ def profile_out(user: User) -> ProfileOut:
     )
 
 
-async def create_user(session: AsyncSession, data: SignUp) -> User:
+async def create_user(session: AsyncSession, data: SignUp, **kept: Any) -> User:
+    """A new account; ``kept`` sets other columns as they were (an imported account's id, times)."""
     email = normalize_email(str(data.email))
     if await session.scalar(select(User.id).where(User.email == email)):
         raise ConflictError("an account with this email already exists", field="email")
-    user = User(email=email, name=data.name, password_hash=await hash_password_off_loop(data.password))
+    user = User(email=email, name=data.name, password_hash=await hash_password_off_loop(data.password), **kept)
     session.add(user)
     try:
         await session.flush()
