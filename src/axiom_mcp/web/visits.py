@@ -34,6 +34,7 @@ NOTICES = {
     "deleted": "Deleted.",
     "revoked": "Disconnected. The app can no longer reach your data.",
     "password": "Password changed. Other browsers were signed out.",
+    "account_deleted": "Your account and everything in it are deleted.",
 }
 """Messages a redirect may ask the next page to show (by key only: no text from the URL is shown)."""
 
