@@ -17,6 +17,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -325,3 +326,17 @@ class Activity(Base):
     record_ids: Mapped[list[Any]] = mapped_column(default=list)
     ok: Mapped[bool] = mapped_column(Boolean)
     error: Mapped[str | None] = mapped_column(String(64), default=None)
+
+
+class Avatar(Base):
+    """A person's picture, already resized (at most AVATAR_SIZE pixels a side) and re-encoded as PNG.
+
+    Kept in the database, not in a file: a few tens of kilobytes, and every instance sees it.
+    """
+
+    __tablename__ = "avatars"
+
+    user_id: Mapped[str] = mapped_column(String(ID_LENGTH), ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    content_type: Mapped[str] = mapped_column(String(64))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    updated: Mapped[datetime] = mapped_column(default=utcnow)
