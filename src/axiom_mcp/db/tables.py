@@ -299,3 +299,13 @@ class SignupThrottle(Base):
     key: Mapped[str] = mapped_column(String(400), primary_key=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     window_start: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class RegistrationThrottle(Base):
+    """Dynamic client registrations per address in the current window, shared by every instance."""
+
+    __tablename__ = "_registration_throttle"
+
+    key: Mapped[str] = mapped_column(String(400), primary_key=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    window_start: Mapped[datetime] = mapped_column(default=utcnow, index=True)
