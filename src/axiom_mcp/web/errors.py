@@ -26,6 +26,7 @@ PAGES: dict[int, tuple[str, str]] = {
     415: ("This form was sent in a way we do not accept", "Use the page's form."),
     429: ("Too many attempts", "Wait a little and try again."),
     500: ("Something went wrong on our side", "Try again in a moment."),
+    503: ("That took too long", "Narrow your search and try again."),
 }
 
 
