@@ -163,14 +163,15 @@ async def begin_attempt(
 async def record_success(
     session: AsyncSession, settings: Settings, keys: LoginKeys, now: datetime | None = None
 ) -> None:
-    """Forget the account's (and the device's) failures; give the address back the one attempt this
-    success counted.
+    """Forget the failures of the key judged in place of the account's (the trusted device's, else
+    the account's own); give the address back the one attempt this success counted.
 
-    The address is not wiped: a guesser who owns one account must not reset their address's count
-    by logging into it between guesses at other accounts.
+    A device's success leaves the account's count alone: whoever is guessing at the account stays
+    locked. The address is not wiped: a guesser who owns one account must not reset their address's
+    count by logging into it between guesses at other accounts.
     """
     now = now or utcnow()
-    await session.execute(delete(LoginThrottle).where(LoginThrottle.key.in_((keys.account, keys.device or keys.account))))
+    await session.execute(delete(LoginThrottle).where(LoginThrottle.key == keys.all()[0]))
     row = await session.get(LoginThrottle, keys.address, with_for_update=True)
     if row is None:
         return

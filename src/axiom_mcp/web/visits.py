@@ -37,6 +37,9 @@ NOTICES = {
 }
 """Messages a redirect may ask the next page to show (by key only: no text from the URL is shown)."""
 
+DEVICE_COOKIE_AGE = 400 * 24 * 3600
+"""The longest a browser keeps a cookie (RFC 6265bis): a device stays trusted while it is used."""
+
 
 @dataclass
 class Visit:
@@ -112,6 +115,18 @@ class Visit:
             self.config.session_cookie,
             raw,
             max_age=int(self.ctx.settings.web_session_ttl.total_seconds()),
+            path="/",
+            secure=self.config.secure,
+            httponly=True,
+            samesite="lax",
+        )
+
+    def remember_device(self, response: Response, value: str) -> None:
+        """The device cookie (data/throttle.py): this browser's sign-ins are judged on its own failures."""
+        response.set_cookie(
+            self.config.device_cookie,
+            value,
+            max_age=DEVICE_COOKIE_AGE,
             path="/",
             secure=self.config.secure,
             httponly=True,
