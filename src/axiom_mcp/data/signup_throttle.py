@@ -21,8 +21,6 @@ from axiom_mcp.db.tables import User
 from axiom_mcp.ids import utcnow
 from axiom_mcp.settings import Settings
 
-__all__ = ["address_key", "begin_signup", "remove_stale", "sign_up"]
-
 
 async def begin_signup(
     session: AsyncSession, settings: Settings, address: str | None, now: datetime | None = None

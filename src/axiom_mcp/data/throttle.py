@@ -34,12 +34,6 @@ from axiom_mcp.ids import utcnow
 from axiom_mcp.security.secrets import hash_secret, same
 from axiom_mcp.settings import Settings
 
-__all__ = [
-    "LOCK_BASE", "LOCK_CAP", "WINDOW", "LoginKeys", "LoginLimit", "address_key", "authenticate",
-    "begin_attempt", "check", "device_cookie", "device_key", "lock_duration", "login_keys", "record_success",
-    "remove_stale",
-]
-
 WINDOW = timedelta(minutes=15)
 """Attempts are counted within this window; a key is forgotten after this long without a lock."""
 LOCK_BASE = timedelta(minutes=1)
@@ -59,8 +53,13 @@ class LoginKeys:
     address: str
     device: str | None = None
 
+    @property
+    def judged(self) -> str:
+        """The key that stands for who is signing in: the trusted device's, else the account's."""
+        return self.device or self.account
+
     def all(self) -> tuple[str, str]:
-        return (self.device or self.account, self.address)
+        return (self.judged, self.address)
 
 
 def _account_key(email: str) -> str:
@@ -163,15 +162,15 @@ async def begin_attempt(
 async def record_success(
     session: AsyncSession, settings: Settings, keys: LoginKeys, now: datetime | None = None
 ) -> None:
-    """Forget the failures of the key judged in place of the account's (the trusted device's, else
-    the account's own); give the address back the one attempt this success counted.
+    """Forget the failures of ``keys.judged`` (the trusted device's, else the account's); give the
+    address back the one attempt this success counted.
 
     A device's success leaves the account's count alone: whoever is guessing at the account stays
     locked. The address is not wiped: a guesser who owns one account must not reset their address's
     count by logging into it between guesses at other accounts.
     """
     now = now or utcnow()
-    await session.execute(delete(LoginThrottle).where(LoginThrottle.key == keys.all()[0]))
+    await session.execute(delete(LoginThrottle).where(LoginThrottle.key == keys.judged))
     row = await session.get(LoginThrottle, keys.address, with_for_update=True)
     if row is None:
         return
