@@ -66,3 +66,13 @@ class RateLimited(AxiomError):
     def __init__(self, message: str, *, retry_after: int) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class QueryTimedOut(AxiomError):
+    """A read ran past ``settings.statement_timeout`` and was cancelled."""
+
+    status_code = 503
+    code = "query_timeout"
+
+    def __init__(self) -> None:
+        super().__init__("This search took too long. Narrow it down (fewer words, a filter) and try again.")

@@ -48,6 +48,7 @@ _DURATIONS = (
     "cleanup_interval",
     "signup_rate_window",
     "activity_retention",
+    "statement_timeout",
 )
 
 
@@ -130,6 +131,12 @@ class Settings(BaseSettings):
         10, ge=1, description="Sign-ups (each an argon2 hash, most a new account) per address per signup_rate_window."
     )
     signup_rate_window: timedelta = Field(timedelta(hours=1))
+    statement_timeout: timedelta = Field(
+        timedelta(seconds=5),
+        gt=timedelta(0),
+        description="The longest a list or search statement may run; past it the read is cancelled and "
+        "answered 503, so one heavy query cannot stall everyone's reads.",
+    )
     token_cache_seconds: float = Field(
         2.0, description="How long a verified access token is trusted without a database read."
     )

@@ -14,7 +14,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from axiom_mcp.data import users
+from axiom_mcp.data.schemas import ProfileOut
+from axiom_mcp.db.engine import Database
 from axiom_mcp.db.tables import WebSession
+from axiom_mcp.errors import NotFoundError
 from axiom_mcp.ids import utcnow
 from axiom_mcp.security.secrets import hash_secret, new_secret
 
@@ -77,3 +81,18 @@ async def end_other_sessions(session: AsyncSession, user_id: str, keep_session_i
         query = query.where(WebSession.id != keep_session_id)
     result = await session.execute(query)
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+async def signed_in(db: Database, raw: str | None) -> tuple[SessionInfo, ProfileOut] | None:
+    """The live session a browser's cookie names and its account's profile, or None (no such
+    session, expired, or the account was removed since)."""
+    if not raw:
+        return None
+    async with db.session() as session:
+        info = await find_session(session, raw)
+        if info is None:
+            return None
+        try:
+            return info, await users.get_profile(session, info.user_id)
+        except NotFoundError:
+            return None

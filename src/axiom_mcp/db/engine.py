@@ -64,7 +64,9 @@ class Database:
             info={"counts": self.counts, "marks": self.marks},
         )
         # The lean path of the hot list reads (db/reads.py); sees committed data only.
-        self.reads: Reads = create_reads(self.engine, settings.database_url)
+        self.reads: Reads = create_reads(
+            self.engine, settings.database_url, settings.statement_timeout.total_seconds()
+        )
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:

@@ -17,6 +17,11 @@ statement and hands back the driver's rows, with as little in between as each dr
 SQL is written once with ``?`` placeholders; for PostgreSQL it is rewritten (once, cached) to
 ``$1..$n``. Rows come back as the driver gives them: SQLite timestamps as text, PostgreSQL's as
 aware datetimes, JSON as text (see ``data/records.py``).
+
+Every statement has a time limit (``settings.statement_timeout``), so one heavy list or search cannot
+hold a read connection for long: PostgreSQL's ``statement_timeout``, set on the pool's connections,
+and on SQLite a progress handler that interrupts a statement past its deadline. Either way the
+caller gets ``QueryTimedOut``.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ import asyncio
 import functools
 import sqlite3
 import threading
+import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -36,6 +42,7 @@ from sqlalchemy import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from axiom_mcp.db.fold import FOLD, fold
+from axiom_mcp.errors import QueryTimedOut
 
 Row = Sequence[Any]
 
@@ -46,6 +53,9 @@ bench/run --quick --only rest on 2 CPUs: 1 thread 862/s, 2 threads 837-973/s, 4 
 
 PG_POOL_MAX = 10
 """asyncpg connections per process. The engine keeps its own pool for writes and sessions."""
+
+PROGRESS_STEPS = 1000
+"""SQLite virtual-machine steps between two looks at a statement's deadline."""
 
 
 class ReadPoolClosed(RuntimeError):
@@ -100,9 +110,10 @@ class Reads:
 class SqliteReads(Reads):
     dialect = "sqlite"
 
-    def __init__(self, engine: AsyncEngine, path: Path, threads: int = SQLITE_THREADS) -> None:
+    def __init__(self, engine: AsyncEngine, path: Path, timeout: float, threads: int = SQLITE_THREADS) -> None:
         self._engine = engine
         self._path = path
+        self._timeout = timeout
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
@@ -121,13 +132,25 @@ class SqliteReads(Reads):
             connection.execute("PRAGMA query_only=ON")
             connection.execute("PRAGMA busy_timeout=10000")
             connection.create_function(FOLD, 1, fold, deterministic=True)
+            connection.set_progress_handler(self._past_deadline, PROGRESS_STEPS)
             self._local.connection = connection
             with self._lock:
                 self._connections.append(connection)
         return connection
 
+    def _past_deadline(self) -> bool:
+        """SQLite's progress handler: a true answer interrupts the running statement."""
+        return time.monotonic() > self._local.deadline
+
     def _run(self, sql: str, params: Sequence[Any]) -> list[Row]:
-        return self._connection().execute(sql, params).fetchall()
+        connection = self._connection()
+        self._local.deadline = time.monotonic() + self._timeout
+        try:
+            return connection.execute(sql, params).fetchall()
+        except sqlite3.OperationalError as exc:
+            if time.monotonic() > self._local.deadline and str(exc) == "interrupted":
+                raise QueryTimedOut() from exc
+            raise
 
     async def fetch(self, sql: str, params: Sequence[Any]) -> list[Row]:
         if self._executor is None:
@@ -171,8 +194,9 @@ async def _no_reset(_connection: asyncpg.Connection) -> None:
 class PostgresReads(Reads):
     dialect = "postgresql"
 
-    def __init__(self, url: str, max_size: int = PG_POOL_MAX) -> None:
+    def __init__(self, url: str, timeout: float, max_size: int = PG_POOL_MAX) -> None:
         self._dsn = asyncpg_dsn(url)
+        self._timeout_ms = max(1, round(timeout * 1000))
         self._max_size = max_size
         # One pool per event loop: asyncpg connections belong to the loop that opened them (the
         # app has one loop; a test or tool may use a Database from another).
@@ -193,7 +217,11 @@ class PostgresReads(Reads):
             if pool is None:
                 pool = await asyncpg.create_pool(
                     self._dsn, min_size=0, max_size=self._max_size, reset=_no_reset,
-                    server_settings={"default_transaction_read_only": "on", "application_name": "axiom-reads"},
+                    server_settings={
+                        "default_transaction_read_only": "on",
+                        "application_name": "axiom-reads",
+                        "statement_timeout": str(self._timeout_ms),
+                    },
                 )
                 self._pools[loop] = pool
         return pool
@@ -201,7 +229,10 @@ class PostgresReads(Reads):
     async def fetch(self, sql: str, params: Sequence[Any]) -> list[Row]:
         pool = self._pools.get(asyncio.get_running_loop()) or await self._pool()
         async with pool.acquire() as connection:
-            return await connection.fetch(dollar_params(sql), *params)
+            try:
+                return await connection.fetch(dollar_params(sql), *params)
+            except asyncpg.QueryCanceledError as exc:
+                raise QueryTimedOut() from exc
 
     async def close(self) -> None:
         self._closed = True
@@ -215,8 +246,9 @@ class PostgresReads(Reads):
                 pool.terminate()
 
 
-def create_reads(engine: AsyncEngine, url: str) -> Reads:
+def create_reads(engine: AsyncEngine, url: str, timeout: float) -> Reads:
+    """The read pool of ``engine``'s database; ``timeout``: the longest a statement may run, in seconds."""
     if engine.dialect.name == "postgresql":
-        return PostgresReads(url)
+        return PostgresReads(url, timeout)
     path = sqlite_file(url) if engine.dialect.name == "sqlite" else None
-    return SqliteReads(engine, path) if path is not None else EngineReads(engine)
+    return SqliteReads(engine, path, timeout) if path is not None else EngineReads(engine)

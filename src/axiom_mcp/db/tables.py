@@ -340,3 +340,13 @@ class Avatar(Base):
     content_type: Mapped[str] = mapped_column(String(64))
     data: Mapped[bytes] = mapped_column(LargeBinary)
     updated: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RegistrationThrottle(Base):
+    """Dynamic client registrations per address in the current window, shared by every instance."""
+
+    __tablename__ = "_registration_throttle"
+
+    key: Mapped[str] = mapped_column(String(400), primary_key=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    window_start: Mapped[datetime] = mapped_column(default=utcnow, index=True)

@@ -34,9 +34,10 @@ from mcp.server.auth.middleware.auth_context import auth_context_var
 from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
 from mcp.shared.inbound import MCP_METHOD_HEADER, MCP_NAME_HEADER, MCP_PROTOCOL_VERSION_HEADER, decode_header_value
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from axiom_mcp.data.tokens import TokenInfo
+from axiom_mcp.http_common.body import BodyTooLarge, buffer_body
 from axiom_mcp.mcp_server.metadata import challenge_scope, resource_metadata_url
 from axiom_mcp.mcp_server.token_verifier import McpTokenVerifier, access_token
 from axiom_mcp.settings import Settings
@@ -226,26 +227,10 @@ class BearerAuth:
 
 async def read_body(receive: Receive) -> tuple[bytes, Receive] | None:
     """The whole request body and a ``receive`` that replays it, or None past ``MAX_BODY_BYTES``."""
-    chunks = bytearray()
-    trailing: Message | None = None
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            trailing = message  # the client went away; the app sees that after the body
-            break
-        chunks += message.get("body", b"")
-        if len(chunks) > MAX_BODY_BYTES:
-            return None
-        if not message.get("more_body", False):
-            break
-    pending: list[Message] = [{"type": "http.request", "body": bytes(chunks), "more_body": False}]
-    if trailing is not None:
-        pending.append(trailing)
-
-    async def replay() -> Message:
-        return pending.pop(0) if pending else await receive()
-
-    return bytes(chunks), replay
+    try:
+        return await buffer_body(receive, MAX_BODY_BYTES)
+    except BodyTooLarge:
+        return None
 
 
 async def _oauth_error(send: Send, status: int, challenge: str, error: str, description: str) -> None:

@@ -1,5 +1,9 @@
-"""A sliding-window rate limit kept in this process's memory (per instance, which is enough to
-stop one address from flooding dynamic client registration)."""
+"""The limit on dynamic client registrations (RFC 7591) per client address, shared by every instance.
+
+``limit_registrations`` counts in the database (``data/rate_limits.registrations``: IPv6 keyed by /64)
+and answers RFC 6749's ``temporarily_unavailable``. ``RateLimiter`` is the per-process limit it
+replaces, kept only until the registration endpoint calls ``limit_registrations``.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +12,22 @@ import time
 from collections import OrderedDict, deque
 from collections.abc import Callable
 
+from axiom_mcp.data import rate_limits
+from axiom_mcp.db.engine import Database
+from axiom_mcp.errors import RateLimited
 from axiom_mcp.oauth.errors import TooManyRequests
+from axiom_mcp.settings import Settings
 
 _MAX_KEYS = 10_000
+
+
+async def limit_registrations(db: Database, settings: Settings, address: str | None) -> None:
+    """Count one registration from ``address`` (its own transaction, before the registration runs),
+    or raise TooManyRequests with Retry-After."""
+    try:
+        await rate_limits.count_registration(db, settings, address)
+    except RateLimited as exc:
+        raise TooManyRequests(exc.message, retry_after=exc.retry_after) from None
 
 
 class RateLimiter:

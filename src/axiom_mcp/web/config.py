@@ -37,6 +37,10 @@ class WebConfig:
     def csrf_cookie(self) -> str:
         return "__Host-axiom_csrf" if self.secure else "axiom_csrf"
 
+    @property
+    def device_cookie(self) -> str:
+        return "__Host-axiom_device" if self.secure else "axiom_device"
+
 
 def origin_of(url: str) -> str:
     parts = urlsplit(url)

@@ -9,9 +9,10 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
 from axiom_mcp.errors import AxiomError, NotFoundError, RateLimited
-from axiom_mcp.web.config import STYLESHEET, web_config
+from axiom_mcp.web.config import web_config
 from axiom_mcp.web.csrf import CsrfFailed
 from axiom_mcp.web.forms import FormTooLarge, UnsupportedForm
+from axiom_mcp.web.page_context import page_context
 from axiom_mcp.web.security import add_security_headers
 
 log = logging.getLogger("axiom.web")
@@ -25,6 +26,7 @@ PAGES: dict[int, tuple[str, str]] = {
     415: ("This form was sent in a way we do not accept", "Use the page's form."),
     429: ("Too many attempts", "Wait a little and try again."),
     500: ("Something went wrong on our side", "Try again in a moment."),
+    503: ("That took too long", "Narrow your search and try again."),
 }
 
 
@@ -33,21 +35,9 @@ def error_page(request: Request, status: int, message: str | None = None, header
     heading, hint = PAGES.get(status, PAGES[400])
     try:
         config = web_config(request)
-        base = str(request.scope.get("root_path", "")).rstrip("/")
+        values = page_context(request, config, title=heading)
         html = config.templates.get_template("error.html").render(
-            base=base,
-            user=None,
-            csrf_field="",
-            csrf_token="",
-            stylesheet=f"{base}/static/{STYLESHEET}?v={config.stylesheet_version}",
-            notice=None,
-            path=request.url.path,
-            section="",
-            focused=False,
-            title=heading,
-            heading=heading,
-            message=message or "",
-            hint=hint,
+            values, heading=heading, message=message or "", hint=hint
         )
     except Exception:  # noqa: BLE001 - even a broken template must not turn a 404 into a 500
         log.exception("could not render the error page")

@@ -12,6 +12,8 @@ from urllib.parse import parse_qsl
 from pydantic import ValidationError
 from starlette.requests import Request
 
+from axiom_mcp.http_common.body import BodyTooLarge, read_request_body
+
 MAX_FORM_BYTES = 1536 * 1024
 """Room for an item's 100,000 characters of content even when each is a 4-byte, percent-encoded one."""
 MAX_FIELDS = 1000
@@ -62,17 +64,10 @@ async def read_form(request: Request) -> Form:
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type not in ("", "application/x-www-form-urlencoded"):
         raise UnsupportedForm(content_type)
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_FORM_BYTES:
-        raise FormTooLarge(declared)
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_FORM_BYTES:
-            raise FormTooLarge(str(size))
-        chunks.append(chunk)
-    body = b"".join(chunks)
+    try:
+        body = await read_request_body(request, MAX_FORM_BYTES)
+    except BodyTooLarge as exc:
+        raise FormTooLarge(str(exc.detail)) from exc
     if not content_type:
         if body:
             raise UnsupportedForm("no content type")

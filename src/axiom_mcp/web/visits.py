@@ -17,13 +17,13 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from axiom_mcp.context import AppContext
-from axiom_mcp.data import users, web_sessions
+from axiom_mcp.data import web_sessions
 from axiom_mcp.data.schemas import ProfileOut
 from axiom_mcp.data.web_sessions import SessionInfo
-from axiom_mcp.errors import NotFoundError
 from axiom_mcp.web import csrf
-from axiom_mcp.web.config import STYLESHEET, WebConfig, web_config
+from axiom_mcp.web.config import WebConfig, web_config
 from axiom_mcp.web.forms import Form, read_form
+from axiom_mcp.web.page_context import mount_base, page_context
 from axiom_mcp.web.redirects import login_url
 
 NOTICES = {
@@ -37,6 +37,9 @@ NOTICES = {
     "account_deleted": "Your account and everything in it are deleted.",
 }
 """Messages a redirect may ask the next page to show (by key only: no text from the URL is shown)."""
+
+DEVICE_COOKIE_AGE = 400 * 24 * 3600
+"""The longest a browser keeps a cookie (RFC 6265bis): a device stays trusted while it is used."""
 
 
 @dataclass
@@ -53,7 +56,7 @@ class Visit:
     @property
     def base(self) -> str:
         """Where the web app is mounted (empty on its own port)."""
-        return str(self.request.scope.get("root_path", "")).rstrip("/")
+        return mount_base(self.request)
 
     @property
     def ctx(self) -> AppContext:
@@ -91,18 +94,7 @@ class Visit:
     def render(self, template: str, *, status: int = 200, headers: dict[str, str] | None = None,
                **context: Any) -> HTMLResponse:
         notice = NOTICES.get(self.request.query_params.get("notice", ""))
-        values = {
-            "base": self.base,
-            "user": self.user,
-            "csrf_field": csrf.FIELD,
-            "csrf_token": self.csrf_token(),
-            "stylesheet": f"{self.base}/static/{STYLESHEET}?v={self.config.stylesheet_version}",
-            "notice": notice,
-            "path": self.request.url.path,
-            "section": "",
-            "focused": False,
-            "title": "Axiom",
-        }
+        values = page_context(self.request, self.config, user=self.user, csrf_token=self.csrf_token(), notice=notice)
         values.update(context)
         html = self.config.templates.get_template(template).render(values)
         return HTMLResponse(html, status_code=status, headers=headers)
@@ -130,6 +122,18 @@ class Visit:
             samesite="lax",
         )
 
+    def remember_device(self, response: Response, value: str) -> None:
+        """The device cookie (data/throttle.py): this browser's sign-ins are judged on its own failures."""
+        response.set_cookie(
+            self.config.device_cookie,
+            value,
+            max_age=DEVICE_COOKIE_AGE,
+            path="/",
+            secure=self.config.secure,
+            httponly=True,
+            samesite="lax",
+        )
+
     def end_session(self, response: Response) -> None:
         response.delete_cookie(
             self.config.session_cookie, path="/", secure=self.config.secure, httponly=True, samesite="lax"
@@ -140,16 +144,10 @@ async def load_visit(request: Request) -> Visit:
     config = web_config(request)
     visit = Visit(config=config, request=request)
     raw = request.cookies.get(config.session_cookie)
-    if raw:
-        async with config.ctx.db.session() as session:
-            info = await web_sessions.find_session(session, raw)
-            if info is not None:
-                try:
-                    visit.user = await users.get_profile(session, info.user_id)
-                except NotFoundError:  # the account was removed since
-                    info = None
-        if info is not None:
-            visit.raw_session, visit.session = raw, info
+    found = await web_sessions.signed_in(config.ctx.db, raw)
+    if found is not None:
+        visit.raw_session = raw
+        visit.session, visit.user = found
     return visit
 
 

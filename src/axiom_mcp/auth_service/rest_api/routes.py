@@ -78,6 +78,9 @@ class LoginIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     email: Annotated[str, Field(min_length=1, max_length=320), AfterValidator(storable)]
     password: Annotated[str, Field(min_length=1, max_length=users.PASSWORD_MAX)]
+    device: str | None = Field(
+        None, max_length=200, description="The `device` of an earlier login's answer: attempts from it are judged on its own failures."
+    )
 
 
 class LoginOut(BaseModel):
@@ -86,6 +89,10 @@ class LoginOut(BaseModel):
     expires_in: int
     scope: str
     record: ProfileOut
+    device: str = Field(
+        description="This client's device credential for this account: send it with later logins, so a "
+        "stranger's failed guesses at the account do not lock you out."
+    )
 
 
 def _kind_routes(
@@ -167,9 +174,10 @@ def build_api_router() -> APIRouter:
                  summary="Log in with email and password; returns a bearer token for this API")
     async def login(request: Request, body: LoginIn) -> Any:
         ctx = _ctx(request)
-        # Throttled per account and per address (RateLimited: 429 with Retry-After).
+        # Throttled per account (per device instead, for a client that logged in before) and per
+        # address (RateLimited: 429 with Retry-After).
         address = request.client.host if request.client else None
-        user = await throttle.authenticate(ctx.db, ctx.settings, body.email, body.password, address)
+        user = await throttle.authenticate(ctx.db, ctx.settings, body.email, body.password, address, body.device)
         async with ctx.db.session() as session:
             token, _ = await issue_access_token(
                 session,
@@ -184,6 +192,7 @@ def build_api_router() -> APIRouter:
                 expires_in=int(ctx.settings.access_token_ttl.total_seconds()),
                 scope=" ".join(DEFAULT_SCOPES),
                 record=users.profile_out(user),
+                device=throttle.device_cookie(ctx.settings, body.email, body.device),
             )
 
     _kind_routes(router, "item", ItemOut, ItemCreate, ItemUpdate, {

@@ -58,13 +58,17 @@ async def login(request: Request, visit: Visit) -> Response:
     if not email or not password:
         return again("Enter your email and password.", 400)
     address = request.client.host if request.client else None
+    device = request.cookies.get(visit.config.device_cookie)
     try:
-        user = await throttle.authenticate(visit.ctx.db, visit.ctx.settings, email, password, address)
+        # Throttled per account (per device instead, for a browser that signed in before) and address.
+        user = await throttle.authenticate(visit.ctx.db, visit.ctx.settings, email, password, address, device)
     except RateLimited as exc:
         return again(exc.message, 429, {"Retry-After": str(exc.retry_after)})
     except AuthenticationFailed:
         return again(users.BAD_LOGIN, 401)
-    return await _sign_in(visit, user.id, landing(return_to, visit.url("/")))
+    response = await _sign_in(visit, user.id, landing(return_to, visit.url("/")))
+    visit.remember_device(response, throttle.device_cookie(visit.ctx.settings, email, device))
+    return response
 
 
 @anyone
