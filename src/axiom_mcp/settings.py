@@ -140,6 +140,10 @@ class Settings(BaseSettings):
     token_cache_seconds: float = Field(
         2.0, description="How long a verified access token is trusted without a database read."
     )
+    mcp_sessions_per_user: int = Field(
+        50, ge=1, description="MCP sessions and legacy SSE streams one user may hold open at once; "
+        "one more closes their longest-idle one (mcp_server/user_sessions.py).",
+    )
 
     cimd_allow_private_addresses: bool = Field(
         False, description="Only for tests: let Client ID Metadata Documents come from loopback."

@@ -3,46 +3,180 @@
 Two apps over the same database: the service as deployed (``create_mcp_app(ctx)``) and the same
 service with every request left to the SDK (``lean_tool_calls=False``). Each request below goes
 to both; status, content type and body must be the same, byte for byte, after the ids and times
-of records a write just made are set aside. ``served`` (the lean path's own count) shows which
+of records a write just made are set aside. The test wraps the lean path's tools to see which
 requests it answered itself: every tools/call it recognises, and nothing else.
+
+This file is the one place that says what broke when the ``mcp`` pin in pyproject.toml moves: the
+lean path mirrors SDK internals, and each one it relies on is checked below by name (an SDK name
+that is gone altogether already fails the import of ``stateless_calls``, naming it). After moving
+the pin, run this file first.
 """
 
 from __future__ import annotations
 
+import hashlib
+import importlib
+import inspect
 import json
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 import pytest
+from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
+from mcp.shared.exceptions import MCPError
+from mcp.shared.inbound import x_mcp_header_map
 from mcp_types import CLIENT_CAPABILITIES_META_KEY, PROTOCOL_VERSION_META_KEY
-from starlette.applications import Starlette
 
 from axiom_mcp.data import records
 from axiom_mcp.data.schemas import ItemCreate, TagCreate
-from axiom_mcp.mcp_server.app import create_mcp_app
+from axiom_mcp.mcp_server.app import build_mcp_server, create_mcp_app
+from axiom_mcp.mcp_server.auth import MAX_BODY_BYTES
+from axiom_mcp.mcp_server.stateless_calls import StatelessToolCalls
+from axiom_mcp.mcp_server.tools import AxiomTool
 from tests.mcp_server import rpc
 from tests.mcp_server.conftest import McpService
 from tests.support.servers import running
+
+
+RE_VERIFY = ("re-verify mcp_server/stateless_calls.py (with DirectCall and AxiomTool._content in tools.py) "
+             "against the new SDK, then update this check")
+
+
+# --- what the lean path relies on in the SDK ----------------------------------------------------
+
+SDK_SIGNATURES = [
+    # stateless_calls: the SDK's own checks, called in the SDK's order
+    ("mcp.server.transport_security", "TransportSecurityMiddleware.validate_request", ["self", "request", "is_post"]),
+    ("mcp.server.streamable_http", "check_accept_headers", ["request"]),
+    ("mcp.shared.inbound", "find_duplicated_routing_header", ["headers"]),
+    ("mcp.shared.inbound", "classify_inbound_request", ["body", "headers", "supported_modern_versions"]),
+    ("mcp_types.methods", "validate_client_request", ["method", "version", "params", "surface"]),
+    ("mcp.shared.inbound", "x_mcp_header_map", ["input_schema"]),
+    ("mcp.shared.inbound", "InboundLadderRejection", None),
+    ("mcp.shared.inbound", "ERROR_CODE_HTTP_STATUS", None),
+    ("mcp.shared.inbound", "MCP_PARAM_HEADER_PREFIX", None),
+    ("mcp_types", "JSONRPCRequest", None),
+    ("mcp_types", "SERVER_INFO_META_KEY", None),
+    ("mcp.shared.exceptions", "MCPError", ["code", "message", "data"]),
+    # tools.py: AxiomTool.run overrides the SDK's, _content replaces convert_result's rendering
+    ("mcp.server.mcpserver.tools", "Tool.run", ["self", "arguments", "context", "convert_result"]),
+    ("mcp.server.mcpserver.utilities.func_metadata", "FuncMetadata.convert_result", ["self", "result"]),
+]
+
+
+@pytest.mark.parametrize(("module", "name", "parameters"), SDK_SIGNATURES, ids=[n for _, n, _ in SDK_SIGNATURES])
+def test_the_sdk_internals_the_lean_path_calls_are_there(module: str, name: str, parameters: list[str] | None) -> None:
+    found: Any = importlib.import_module(module)
+    for part in name.split("."):
+        assert hasattr(found, part), f"the lean path relies on {module}.{name}, which is gone; {RE_VERIFY}"
+        found = getattr(found, part)
+    if parameters is not None:
+        now = list(inspect.signature(found).parameters)
+        assert now == parameters, (
+            f"the lean path relies on {module}.{name}({', '.join(parameters)}); it is now ({', '.join(now)}); "
+            f"{RE_VERIFY}"
+        )
+
+
+MIRRORED = {
+    "mcp.server._streamable_http_modern.handle_modern_request": "cde3cb6094dd5193",
+    "mcp.server._streamable_http_modern._mcp_param_rejection": "933612dde6d7622f",
+}
+"""The SDK code whose checks the lean path repeats (their order, what each refuses), by a digest of its
+source: a change there may add a check the lean path does not make."""
+
+
+@pytest.mark.parametrize("qualified", sorted(MIRRORED))
+def test_the_sdk_code_the_lean_path_mirrors_is_unchanged(qualified: str) -> None:
+    module, _, name = qualified.rpartition(".")
+    source = inspect.getsource(getattr(importlib.import_module(module), name))
+    digest = hashlib.sha256(source.encode()).hexdigest()[:16]
+    assert digest == MIRRORED[qualified], (
+        f"the lean path mirrors the checks of {qualified}, whose source changed (digest {digest}); {RE_VERIFY}"
+    )
+
+
+async def test_the_sdk_objects_the_lean_path_uses_have_their_shape(mcp: McpService) -> None:
+    server, tools, _ = build_mcp_server(mcp.ctx)
+    lowlevel = getattr(server, "_lowlevel_server", None)
+    assert lowlevel is not None, f"the lean path relies on MCPServer._lowlevel_server (transports.py); {RE_VERIFY}"
+    stamp = getattr(lowlevel, "server_info_stamp", None)
+    assert isinstance(stamp, dict) and stamp.get("name") == "axiom", (
+        f"the lean path relies on Server.server_info_stamp, the serverInfo the SDK stamps on results; {RE_VERIFY}"
+    )
+    assert issubclass(UnexpectedToolError, ToolError), (
+        f"the lean path relies on UnexpectedToolError being a ToolError; {RE_VERIFY}"
+    )
+    assert MCPError(-32602, "m").error.code == -32602, f"the lean path relies on MCPError.error (ErrorData); {RE_VERIFY}"
+    for tool in tools:
+        assert hasattr(tool, "fn_metadata") and hasattr(tool, "parameters"), (
+            f"AxiomTool relies on Tool.fn_metadata and Tool.parameters; {RE_VERIFY}"
+        )
+        meta = tool.fn_metadata
+        for attribute in ("arg_model", "output_schema", "wrap_output"):
+            assert hasattr(meta, attribute), (
+                f"AxiomTool relies on FuncMetadata.{attribute} (argument names, _content); {RE_VERIFY}"
+            )
+        assert x_mcp_header_map(tool.parameters) == {}, (
+            f"{tool.name} declares x-mcp-header parameters: the lean path does not run the SDK's Mcp-Param "
+            f"header validation, so such a tool must be served by the SDK ({RE_VERIFY})"
+        )
+
+
+async def test_the_body_limit_is_the_sdks(pair: Pair) -> None:
+    manager = pair.lean_transports.manager
+    assert manager.max_request_body_size == MAX_BODY_BYTES, (
+        f"the lean path refuses bodies over auth.MAX_BODY_BYTES as the SDK refuses bodies over its "
+        f"StreamableHTTPSessionManager.max_request_body_size ({manager.max_request_body_size}); {RE_VERIFY}"
+    )
+
+
+# --- the two paths, side by side ----------------------------------------------------------------
+
+
+@dataclass
+class ServedCount:
+    """Calls the lean path ran itself: its tools, wrapped by the test (the SDK runs its own copies)."""
+
+    count: int = 0
+
+
+@dataclass
+class CountedTool:
+    tool: AxiomTool
+    served: ServedCount = field(repr=False)
+
+    @property
+    def name(self) -> str:
+        return self.tool.name
+
+    async def run(self, arguments: dict[str, Any], context: Any) -> Any:
+        self.served.count += 1
+        return await self.tool.run(arguments, context)
 
 
 @dataclass
 class Pair:
     lean: httpx.AsyncClient
     sdk: httpx.AsyncClient
-    lean_app: Starlette
+    lean_transports: Any
+    served_count: ServedCount
 
     @property
     def served(self) -> int:
-        return self.lean_app.state.transports.stateless_calls.served
+        return self.served_count.count
 
 
 @pytest.fixture(scope="session")
 async def pair(mcp: McpService) -> AsyncIterator[Pair]:
     """Both apps on loopback, for the ``mcp`` service's settings (its Host, its token audience)."""
     lean_app, sdk_app = create_mcp_app(mcp.ctx), create_mcp_app(mcp.ctx, lean_tool_calls=False)
+    lean_path: StatelessToolCalls = lean_app.state.transports.stateless_calls
+    served = ServedCount()
+    lean_path.tools = {name: CountedTool(tool, served) for name, tool in lean_path.tools.items()}  # type: ignore[misc]
     host = {"Host": urlsplit(mcp.url).netloc}  # the address the settings name; the Host check wants it
     async with (
         running(lean_app) as lean_url,
@@ -50,7 +184,7 @@ async def pair(mcp: McpService) -> AsyncIterator[Pair]:
         httpx.AsyncClient(base_url=lean_url, headers=host, timeout=10) as lean,
         httpx.AsyncClient(base_url=sdk_url, headers=host, timeout=10) as sdk,
     ):
-        yield Pair(lean, sdk, lean_app)
+        yield Pair(lean, sdk, lean_app.state.transports, served)
 
 
 @dataclass

@@ -81,7 +81,8 @@ def create_mcp_app(ctx: AppContext, *, lean_tool_calls: bool = True) -> Starlett
     too (``stateless_calls`` is what it skips; the tests compare the two)."""
     settings = ctx.settings
     server, tools, tool_scopes = build_mcp_server(ctx)
-    transports = Transports(server, tools, lean_tool_calls=lean_tool_calls)
+    transports = Transports(server, tools, sessions_per_user=settings.mcp_sessions_per_user,
+                            lean_tool_calls=lean_tool_calls)
     verifier = McpTokenVerifier(ctx.tokens, settings)
     challenges = Challenges(settings)
     policy = HostOriginPolicy.from_settings(settings)

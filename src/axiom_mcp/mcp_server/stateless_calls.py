@@ -1,30 +1,23 @@
 """The lean path of the hot request: one self-contained ``tools/call`` POST (MCP 2026-07-28).
 
-A 2026-07-28 ``tools/call`` is one POST with its whole envelope in ``params._meta``: no session,
-nothing shared with other requests. The SDK serves it through a general machine (a dispatch
-context, a per-request connection and runner, its middleware chain, a tool manager lookup,
-re-validation and re-serialisation of the result against the spec's models, stdlib JSON), which
-on its own reaches less than a fifth of what the bare server stack answers (bench/README.md).
-This path serves exactly that request with a fraction of the work, and hands anything else to the
-SDK untouched:
+Such a call carries its whole envelope in ``params._meta`` and shares nothing with other
+requests, yet the SDK serves it through its general machine (dispatch context, connection,
+middleware chain, re-validation and re-serialisation of the result). This path serves exactly that
+request with far less work (bench/README.md says how much) and hands anything else to the SDK:
 
-1. The SDK's own gatekeeping runs first, in the SDK's order, with the SDK's functions: the POST
-   Content-Type, the Accept header, the JSON-RPC envelope (``JSONRPCRequest``), duplicated routing
-   headers, the modern-protocol ladder (``classify_inbound_request``: envelope, version, header vs
-   body agreement) and the ``tools/call`` params model. A request any of them would refuse, or that
-   is not a ``tools/call`` of one of our tools with plain params (no ``Mcp-Param-*`` headers, no
-   params beyond ``name``, ``arguments`` and ``_meta``), goes to the SDK, which answers it as it
-   always has.
-2. The tool runs through the same ``AxiomTool.run`` as on every other transport (scope check,
-   unknown arguments, argument validation, the data layer), with the caller passed directly
-   (``tools.DirectCall``) instead of inside an SDK ``Context``.
-3. The answer is written once, as bytes: the tool's JSON is serialised once and reused, escaped,
-   as the text content; the envelope matches what the SDK writes for the same call, key for key
-   (``tests/mcp_server/test_stateless_calls.py`` compares the two paths byte for byte, for
-   results and for every kind of tool error).
+1. The SDK's own checks run first, in the SDK's order, with the SDK's functions (Content-Type,
+   Accept, ``JSONRPCRequest``, duplicated routing headers, ``classify_inbound_request``, the
+   ``tools/call`` params model). A request any of them would refuse, or that is not a plain
+   ``tools/call`` of one of our tools (no ``Mcp-Param-*`` headers, no params beyond ``name``,
+   ``arguments`` and ``_meta``), goes to the SDK.
+2. The tool runs through the same ``AxiomTool.run`` as on every transport, with the caller handed
+   over directly (``tools.DirectCall``).
+3. The answer is written once, as bytes, member for member what the SDK writes; tool errors and
+   crashes are worded as the SDK words them.
 
-Failures are tool errors exactly as the SDK renders them (``isError`` with the message text); a
-crash in a tool is logged and answered with the SDK's own wording of an unexpected error.
+It mirrors SDK internals, so ``mcp`` is pinned to the minor version it was verified against;
+``tests/mcp_server/test_stateless_calls.py`` compares both paths' answers and names each internal
+it relies on.
 """
 
 from __future__ import annotations
@@ -73,8 +66,6 @@ class StatelessToolCalls:
     def __init__(self, tools: list[AxiomTool], server_info: dict[str, Any], fallback: ASGIApp,
                  security: TransportSecurityMiddleware) -> None:
         self.tools = {tool.name: tool for tool in tools}
-        self.served = 0
-        """How many calls this path answered itself (the rest went to the SDK)."""
         self.fallback = fallback
         self.security = security
         # The serverInfo stamp the SDK's runner puts on every 2026-era result (spec #3002).
@@ -103,7 +94,6 @@ class StatelessToolCalls:
         if not isinstance(user, McpUser):  # BearerAuth always sets it; never serve a call without it
             await self.fallback(scope, replay, send)
             return
-        self.served += 1
         status, answer = await self._result(tool, arguments, user)
         await _send_json(send, status, self._id(request_id) + answer)
 

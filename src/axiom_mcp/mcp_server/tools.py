@@ -173,11 +173,9 @@ class AxiomTool(Tool):
         """The result as MCP content: structured, and the same JSON as text, from one dump.
 
         The SDK's conversion (``FuncMetadata.convert_result``) renders the model as indented JSON
-        text, then validates it again against the output schema and dumps it a second time for the
-        structured content: about 1 ms of CPU for a page of 20 items, a tenth of the call
-        (bench/README.md). Our tools return models they built and validated themselves, or (list
-        tools) the data layer's JSON-ready page, so one dump serves both forms; anything else still
-        takes the SDK's path.
+        text, then validates it again against the output schema and dumps it a second time. Our
+        tools return models they built and validated themselves, or (list tools) the data layer's
+        JSON-ready page, so one dump serves both forms; anything else takes the SDK's path.
         """
         meta = self.fn_metadata
         if not isinstance(result, BaseModel | dict) or meta.output_schema is None or meta.wrap_output:
@@ -197,8 +195,8 @@ class AxiomTool(Tool):
 
 @dataclass(frozen=True)
 class DirectCall:
-    """The context of a call that the lean stateless path (``stateless_calls``) runs itself: the
-    verified caller, handed over directly rather than inside an SDK ``Context``."""
+    """The context of a call the lean path (``stateless_calls``) runs itself: the verified caller,
+    handed over directly, since that path builds no SDK ``Context``."""
 
     user: McpUser
 
