@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StringConstraints, TypeAdapter, ValidationError
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,12 +23,16 @@ BAD_LOGIN = "Wrong email or password."
 Password = Annotated[str, StringConstraints(min_length=PASSWORD_MIN, max_length=PASSWORD_MAX)]
 
 
+PersonName = Annotated[str, StringConstraints(strip_whitespace=True, max_length=NAME_MAX), AfterValidator(storable)]
+_person_name = TypeAdapter(PersonName)
+
+
 class SignUp(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     email: Annotated[EmailStr, Field(max_length=320)]
     password: Password
-    name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=NAME_MAX), AfterValidator(storable)] = ""
+    name: PersonName = ""
 
 
 def normalize_email(email: str) -> str:
@@ -112,6 +116,19 @@ async def change_password(session: AsyncSession, user_id: str, current: str, new
 
 async def list_users(session: AsyncSession) -> list[User]:
     return list((await session.scalars(select(User).order_by(User.created))).all())
+
+
+async def set_name(session: AsyncSession, user_id: str, name: str) -> ProfileOut:
+    """Change the person's name (validated as at sign-up: trimmed, at most NAME_MAX characters)."""
+    try:
+        valid = _person_name.validate_python(name)
+    except ValidationError as exc:
+        raise ValidationFailed(exc.errors(include_url=False)[0]["msg"], field="name") from None
+    user = await get_user(session, user_id)
+    user.name = valid
+    user.updated = utcnow()
+    await session.flush()
+    return profile_out(user)
 
 
 async def has_users(session: AsyncSession) -> bool:

@@ -1,7 +1,8 @@
 """Reading posted forms, and turning validation errors into messages beside the fields.
 
-Only ``application/x-www-form-urlencoded`` is accepted (no page uploads files), read with a size cap
-before parsing, so a huge or endless body costs little.
+Forms are ``application/x-www-form-urlencoded``, read with a size cap before parsing, so a huge or
+endless body costs little. A page that takes files (``Uploads``) also accepts ``multipart/form-data``
+up to its own cap; the files are spooled to disk past 1 MiB by Starlette, never held whole.
 """
 
 from __future__ import annotations
@@ -10,9 +11,11 @@ from dataclasses import dataclass, field
 from urllib.parse import parse_qsl
 
 from pydantic import ValidationError
+from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
-from axiom_mcp.http_common.body import BodyTooLarge, read_request_body
+from axiom_mcp.http_common.body import BodyTooLarge, check_declared, limited_receive, read_request_body
 
 MAX_FORM_BYTES = 1536 * 1024
 """Room for an item's 100,000 characters of content even when each is a 4-byte, percent-encoded one."""
@@ -27,11 +30,21 @@ class UnsupportedForm(Exception):
     """The body is not an urlencoded form: answered with 415."""
 
 
+@dataclass(frozen=True)
+class Uploads:
+    """What a page that takes files accepts: how many files, and how large the whole post may be."""
+
+    max_files: int
+    max_bytes: int
+
+
 @dataclass
 class Form:
-    """Posted fields; ``get`` gives the first value of a name, ``getlist`` all of them."""
+    """Posted fields; ``get`` gives the first value of a name, ``getlist`` all of them; ``files``
+    the uploaded files by field name (only on pages that take uploads)."""
 
     fields: dict[str, list[str]] = field(default_factory=dict)
+    files: dict[str, list[UploadFile]] = field(default_factory=dict)
 
     def get(self, name: str, default: str = "") -> str:
         values = self.fields.get(name)
@@ -60,8 +73,28 @@ def parse_form(body: bytes) -> Form:
     return Form(fields)
 
 
-async def read_form(request: Request) -> Form:
+async def _read_multipart(request: Request, uploads: Uploads) -> Form:
+    try:
+        check_declared(request.headers, uploads.max_bytes)
+        limited = Request(request.scope, limited_receive(request.receive, uploads.max_bytes))
+        posted = await limited.form(max_files=uploads.max_files, max_fields=MAX_FIELDS)
+    except BodyTooLarge as exc:
+        raise FormTooLarge(str(exc.detail)) from exc
+    except HTTPException as exc:  # Starlette's refusal of a malformed body or too many parts
+        raise UnsupportedForm(str(exc.detail)) from exc
+    form = Form()
+    for name, value in posted.multi_items():
+        if isinstance(value, UploadFile):
+            form.files.setdefault(name, []).append(value)
+        else:
+            form.fields.setdefault(name, []).append(value)
+    return form
+
+
+async def read_form(request: Request, uploads: Uploads | None = None) -> Form:
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type == "multipart/form-data" and uploads is not None:
+        return await _read_multipart(request, uploads)
     if content_type not in ("", "application/x-www-form-urlencoded"):
         raise UnsupportedForm(content_type)
     try:

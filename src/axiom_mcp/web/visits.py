@@ -22,7 +22,7 @@ from axiom_mcp.data.schemas import ProfileOut
 from axiom_mcp.data.web_sessions import SessionInfo
 from axiom_mcp.web import csrf
 from axiom_mcp.web.config import WebConfig, web_config
-from axiom_mcp.web.forms import Form, read_form
+from axiom_mcp.web.forms import Form, Uploads, read_form
 from axiom_mcp.web.page_context import mount_base, page_context
 from axiom_mcp.web.redirects import login_url
 
@@ -154,22 +154,37 @@ async def load_visit(request: Request) -> Visit:
 Handler = Callable[[Request, Visit], Awaitable[Response]]
 
 
-def signed_in(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
-    """A page of an account: login first (and come back here); posts need the session's CSRF token."""
+Endpoint = Callable[[Request], Awaitable[Response]]
 
-    @functools.wraps(handler)
-    async def endpoint(request: Request) -> Response:
-        visit = await load_visit(request)
-        if visit.session is None:
-            here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-            return RedirectResponse(login_url(visit.base, here), status_code=303)
-        if request.method == "POST":
-            csrf.check_origin(request, visit.config.origin)
-            visit.form = await read_form(request)
-            csrf.check_session_token(visit.form.get(csrf.FIELD) or None, visit.session.csrf_secret)
-        return visit.finish(await handler(request, visit))
 
-    return endpoint
+def signed_in(handler: Handler | None = None, *, uploads: Uploads | None = None) -> Any:
+    """A page of an account: login first (and come back here); posts need the session's CSRF token.
+
+    ``@signed_in`` for forms, ``@signed_in(uploads=Uploads(...))`` for a page that takes files.
+    """
+
+    def wrap(handler: Handler) -> Endpoint:
+        @functools.wraps(handler)
+        async def endpoint(request: Request) -> Response:
+            visit = await load_visit(request)
+            if visit.session is None:
+                here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+                return RedirectResponse(login_url(visit.base, here), status_code=303)
+            if request.method == "POST":
+                csrf.check_origin(request, visit.config.origin)
+                visit.form = await read_form(request, uploads)
+            try:
+                if request.method == "POST":
+                    csrf.check_session_token(visit.form.get(csrf.FIELD) or None, visit.session.csrf_secret)
+                return visit.finish(await handler(request, visit))
+            finally:
+                for files in visit.form.files.values():
+                    for upload in files:
+                        await upload.close()
+
+        return endpoint
+
+    return wrap(handler) if handler is not None else wrap
 
 
 def anyone(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
