@@ -46,7 +46,7 @@ from axiom_mcp.oauth.errors import (
 )
 from axiom_mcp.oauth.params import Params
 from axiom_mcp.oauth.pkce import check_challenge
-from axiom_mcp.oauth.redirects import redirect_host, redirect_uri_matches, with_query
+from axiom_mcp.oauth.redirects import host_warning, redirect_host, redirect_uri_matches, with_query
 from axiom_mcp.oauth.resources import resolve_resource
 from axiom_mcp.oauth.scopes import format_scope, requested_scopes, split_scope
 from axiom_mcp.security.secrets import hash_secret, new_secret
@@ -70,6 +70,9 @@ class PendingAuthorization:
     client_uri: str | None
     redirect_uri: str
     redirect_host: str
+    """The host the code goes to, in ASCII form."""
+    redirect_host_warning: str | None
+    """Said when that host is not plain ASCII (``redirects.host_warning``)."""
     scopes: list[str]
     resource: str | None
     state: str | None
@@ -212,6 +215,7 @@ async def load_pending(session: AsyncSession, settings: Settings, request_id: st
         client_uri=client.client_uri,
         redirect_uri=row.redirect_uri,
         redirect_host=redirect_host(row.redirect_uri),
+        redirect_host_warning=host_warning(row.redirect_uri),
         scopes=split_scope(row.scopes),
         resource=row.resource,
         state=row.state,

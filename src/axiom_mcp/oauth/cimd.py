@@ -7,7 +7,8 @@ like a registration's. Neither the mcp SDK nor Authlib has a server side for thi
 
 Whoever starts an authorization chooses the URL, so fetching it is a request on a stranger's behalf:
 
-- SSRF guards: https only (``cimd_allow_http`` is a test switch, refused in production); the host resolved once, every address public (not private, loopback, link-local, multicast
+- SSRF guards: https only (``cimd_allow_http`` is a test switch, refused in production); an ASCII
+  URL; the host resolved once, every address public (not private, loopback, link-local, multicast
   or reserved) unless ``cimd_allow_private_addresses`` (a test switch); the connection goes to the
   checked address (Host header and TLS SNI carry the name), so a second DNS answer cannot swap in
   an internal address (DNS rebinding); no redirect followed; at most ``cimd_max_bytes`` read
@@ -74,6 +75,8 @@ def is_metadata_document_url(client_id: str, settings: Settings) -> bool:
 
 def check_document_url(url: str, settings: Settings) -> SplitResult:
     """The URL rules of the draft (section 3): https, a path, no fragment, no user info, no dot segments."""
+    if not url.isascii():
+        raise DocumentRefused("The client_id URL is not ASCII (an internationalized host must be punycode).")
     try:
         parts = urlsplit(url)
         _ = parts.port

@@ -18,6 +18,7 @@ from axiom_mcp.db.tables import OAuthClient
 from axiom_mcp.oauth import cimd
 from axiom_mcp.oauth.client_metadata import REFRESH_GRANT
 from axiom_mcp.oauth.errors import InvalidClient
+from axiom_mcp.oauth.redirects import ascii_host
 from axiom_mcp.oauth.scopes import split_scope
 from axiom_mcp.settings import Settings
 
@@ -25,14 +26,15 @@ MAX_CLIENT_ID_LENGTH = 2000
 
 
 def display_name(row: OAuthClient) -> str:
-    """What the consent and connected-apps pages call the client: its name, else its host."""
+    """What the consent and connected-apps pages call the client: its name, else its host (ASCII form)."""
     if row.client_name.strip():
         return row.client_name.strip()
     if row.source == "cimd":
         return urlsplit(row.client_id).hostname or row.client_id[:100]
     uris = list(row.redirect_uris)
     host = urlsplit(uris[0]).hostname if uris else None
-    return f"An app at {host}" if host else "An unnamed app"
+    shown = ascii_host(host) if host else None
+    return f"An app at {shown}" if shown else "An unnamed app"
 
 
 @dataclass(frozen=True)
