@@ -147,6 +147,10 @@ class Settings(BaseSettings):
         4, ge=1, description="Threads for DNS lookups of document hosts (apart from everything else's lookups)."
     )
     cimd_dns_timeout_seconds: float = Field(2.0, gt=0, description="Time limit of one document host's DNS lookup.")
+    api_docs: bool | None = Field(
+        None,
+        description="Serve the API docs (/docs, /openapi.json). Unset: on outside production, off in production.",
+    )
 
     trusted_proxies: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
@@ -221,6 +225,10 @@ class Settings(BaseSettings):
                 if urlsplit(getattr(self, name)).scheme != "https":
                     raise ValueError(f"AXIOM_{name.upper()} must be an https:// URL in production")
         return self
+
+    @property
+    def serves_api_docs(self) -> bool:
+        return self.api_docs if self.api_docs is not None else self.environment != "production"
 
     @property
     def issuer(self) -> str:
