@@ -51,12 +51,24 @@ async def documents() -> AsyncIterator[DocumentServer]:
         yield server
 
 
-async def _consent_page(auth: httpx.AsyncClient, web: httpx.AsyncClient, redirect_uri: str, name: str) -> str:
+async def _consent(auth: httpx.AsyncClient, web: httpx.AsyncClient, redirect_uri: str, name: str) -> httpx.Response:
     client_id = await register_client(auth, name=name, redirect_uri=redirect_uri)
     consent, _ = await pending_request(auth, client_id, redirect_uri=redirect_uri)
     page = await web.get(consent)
     assert page.status_code == 200, page.text
-    return page.text
+    return page
+
+
+async def _consent_page(auth: httpx.AsyncClient, web: httpx.AsyncClient, redirect_uri: str, name: str) -> str:
+    return (await _consent(auth, web, redirect_uri, name)).text
+
+
+async def test_the_consent_forms_may_end_at_the_ascii_form_of_the_host(
+    auth: httpx.AsyncClient, signed_in: httpx.AsyncClient
+) -> None:
+    """The browser matches form-action against the ASCII host: without it Allow would be blocked."""
+    page = await _consent(auth, signed_in, LOOKALIKE, "Claude")
+    assert f"form-action 'self' https://{LOOKALIKE_ASCII};" in page.headers["content-security-policy"]
 
 
 async def test_a_look_alike_host_is_shown_in_ascii_with_a_warning(
