@@ -152,6 +152,20 @@ class Settings(BaseSettings):
     cimd_max_bytes: int = 5120
     cimd_timeout_seconds: float = 5.0
     cimd_cache_seconds: float = 300.0
+    cimd_fetch_rate_limit: int = Field(
+        20, ge=1, description="Client metadata document fetches per client address (IPv6: per /64) per minute."
+    )
+    cimd_failure_cache_seconds: float = Field(
+        60.0, ge=0, description="How long a document URL whose fetch failed is refused without a new fetch."
+    )
+    cimd_resolver_threads: int = Field(
+        4, ge=1, description="Threads for DNS lookups of document hosts (apart from everything else's lookups)."
+    )
+    cimd_dns_timeout_seconds: float = Field(2.0, gt=0, description="Time limit of one document host's DNS lookup.")
+    api_docs: bool | None = Field(
+        None,
+        description="Serve the API docs (/docs, /openapi.json). Unset: on outside production, off in production.",
+    )
 
     trusted_proxies: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
@@ -228,6 +242,10 @@ class Settings(BaseSettings):
                 if urlsplit(getattr(self, name)).scheme != "https":
                     raise ValueError(f"AXIOM_{name.upper()} must be an https:// URL in production")
         return self
+
+    @property
+    def serves_api_docs(self) -> bool:
+        return self.api_docs if self.api_docs is not None else self.environment != "production"
 
     @property
     def issuer(self) -> str:

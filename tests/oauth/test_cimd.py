@@ -13,6 +13,7 @@ from starlette.responses import RedirectResponse, Response, StreamingResponse
 from axiom_mcp.app import create_auth_app
 from axiom_mcp.context import AppContext
 from axiom_mcp.oauth import authorize, cimd
+from axiom_mcp.oauth.clients import ClientInfo, find_client
 from axiom_mcp.oauth.errors import OAuthError
 from tests.oauth.documents import DocumentServer, document_server, sleep_then
 from tests.oauth.helpers import authorize_query, pkce, query_of, with_settings
@@ -59,18 +60,22 @@ async def test_a_document_client_connects(api: httpx.AsyncClient, ctx: AppContex
     assert documents.hits[path] == 1  # cached for the second request
 
 
+async def resolve(ctx: AppContext, client_id: str) -> ClientInfo:
+    """What the endpoints do: bring the document up to date, then look the client up in a transaction."""
+    await cimd.MetadataDocuments(ctx.settings).prefetch(ctx.db, client_id, address="192.0.2.1")
+    async with ctx.db.session() as session:
+        return await find_client(session, ctx.settings, client_id)
+
+
 async def test_documents_are_cached_then_refetched(ctx: AppContext, documents: DocumentServer) -> None:
     path = documents.new_path()
     client_id = documents.client_document(path, client_name="First")
-    async with ctx.db.session() as session:
-        assert (await cimd.resolve(session, ctx.settings, client_id)).client_name == "First"
+    assert (await resolve(ctx, client_id)).name == "First"
     documents.client_document(path, client_name="Second")
-    async with ctx.db.session() as session:
-        assert (await cimd.resolve(session, ctx.settings, client_id)).client_name == "First"
+    assert (await resolve(ctx, client_id)).name == "First"
     assert documents.hits[path] == 1
     stale = with_settings(ctx, cimd_cache_seconds=0)
-    async with ctx.db.session() as session:
-        assert (await cimd.resolve(session, stale.settings, client_id)).client_name == "Second"
+    assert (await resolve(stale, client_id)).name == "Second"
     assert documents.hits[path] == 2
 
 
@@ -80,8 +85,7 @@ async def test_the_connection_goes_to_the_checked_address_under_the_documents_ho
     path = documents.new_path()
     base = documents.url.replace("127.0.0.1", "localhost")
     client_id = documents.client_document(path, base=base)
-    async with ctx.db.session() as session:
-        await cimd.resolve(session, ctx.settings, client_id)
+    await resolve(ctx, client_id)
     assert documents.hosts[path] == base.removeprefix("http://")
 
 
@@ -106,7 +110,7 @@ def _fixed(response: Response, delay: float = 0.0) -> Any:
     return answer
 
 
-# (id, how the server answers, the error description must mention)
+# (id, how the server answers, the reason logged must mention; the caller sees only cimd.REFUSED)
 BAD_DOCUMENTS: list[tuple[str, dict[str, Any], str]] = [
     ("client-id-mismatch", {"fields": {"client_id": "https://other.example/meta.json"}}, "differs"),
     ("no-redirect-uris", {"fields": {"redirect_uris": None}}, "redirect_uris"),
@@ -133,12 +137,12 @@ async def test_bad_documents_are_refused(ctx: AppContext, documents: DocumentSer
         documents.client_document(path, **how["fields"])
     else:
         documents.serve(path, how["answer"])
-    settings = with_settings(ctx, cimd_timeout_seconds=how.get("timeout", ctx.settings.cimd_timeout_seconds)).settings
-    async with ctx.db.session() as session:
-        with pytest.raises(OAuthError) as caught:
-            await cimd.resolve(session, settings, client_id)
+    slow = with_settings(ctx, cimd_timeout_seconds=how.get("timeout", ctx.settings.cimd_timeout_seconds))
+    with pytest.raises(cimd.DocumentRefused) as caught:
+        await resolve(slow, client_id)
     assert caught.value.error == "invalid_client"
-    assert mentions in caught.value.description
+    assert caught.value.description == cimd.REFUSED
+    assert mentions in caught.value.reason
     assert documents.hits["/clients/elsewhere.json"] == 0  # no redirect was followed
 
 
@@ -178,5 +182,5 @@ async def test_ssrf_guards_refuse_before_any_request(ctx: AppContext, documents:
 
 async def test_unresolvable_hosts_are_refused(ctx: AppContext) -> None:
     with pytest.raises(OAuthError) as caught:
-        await cimd.fetch_document("https://no-such-host.invalid/client.json", ctx.settings)
+        await resolve(ctx, "https://no-such-host.invalid/client.json")
     assert caught.value.error == "invalid_client"

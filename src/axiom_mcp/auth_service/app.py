@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from axiom_mcp import __version__
+from axiom_mcp.auth_service.api_docs import install_api_docs
 from axiom_mcp.auth_service.rest_api.errors import install_error_handlers
 from axiom_mcp.auth_service.rest_api.activity import RecordActivity
 from axiom_mcp.auth_service.rest_api.limits import BodyLimit
@@ -19,11 +20,13 @@ def create_api_app(ctx: AppContext) -> FastAPI:
         title="Axiom API",
         version=__version__,
         description="Your items, clients and tags. Authenticate with `Authorization: Bearer <token>`.",
-        docs_url="/docs",
+        docs_url=None,
         redoc_url=None,
-        openapi_url="/openapi.json",
+        openapi_url="/openapi.json" if ctx.settings.serves_api_docs else None,
     )
     app.state.ctx = ctx
+    if ctx.settings.serves_api_docs:
+        install_api_docs(app)
     install_error_handlers(app)
     app.add_middleware(BodyLimit, prefix="/api/")
     app.add_middleware(RecordActivity, activity=ctx.activity)

@@ -196,10 +196,11 @@ def json_response(body: Any, status_code: int = 200) -> JSONResponse:
 def build_oauth_routes(ctx: AppContext) -> list[BaseRoute]:
     settings = ctx.settings
     registrations = RateLimiter(settings.registration_rate_limit, 60.0)
+    documents = cimd.MetadataDocuments(settings)
 
-    async def prefetch_client(creds: client_auth.ClientCredentials) -> None:
+    async def prefetch_client(request: Request, creds: client_auth.ClientCredentials) -> None:
         try:
-            await cimd.prefetch(ctx.db, settings, creds.client_id)
+            await documents.prefetch(ctx.db, creds.client_id, address=client_address(request))
         except InvalidClient as exc:  # answered as client authentication failures are (401)
             raise InvalidClient(exc.description, headers=client_auth.BASIC_CHALLENGE if creds.basic else {}) from exc
 
@@ -215,7 +216,7 @@ def build_oauth_routes(ctx: AppContext) -> list[BaseRoute]:
 
     async def authorize_get(request: Request) -> Response:
         params = Params.from_query(request.url.query)
-        await cimd.prefetch(ctx.db, settings, params.get("client_id"))
+        await documents.prefetch(ctx.db, params.get("client_id"), address=client_address(request))
         request_id = await in_session(ctx, lambda s: authorize.start(s, settings, params))
         return RedirectResponse(
             authorize.consent_url(settings, request_id), status_code=302, headers={"Cache-Control": "no-store"}
@@ -258,7 +259,7 @@ def build_oauth_routes(ctx: AppContext) -> list[BaseRoute]:
     async def token_endpoint(request: Request) -> Response:
         params = await form_params(request)
         creds = client_auth.credentials(request.headers.get("authorization"), params)
-        await prefetch_client(creds)
+        await prefetch_client(request, creds)
 
         async def work(session: AsyncSession) -> token.TokenResponse:
             client = await client_auth.authenticate(session, settings, creds)
@@ -271,7 +272,7 @@ def build_oauth_routes(ctx: AppContext) -> list[BaseRoute]:
     async def revoke_endpoint(request: Request) -> Response:
         params = await form_params(request)
         creds = client_auth.credentials(request.headers.get("authorization"), params)
-        await prefetch_client(creds)
+        await prefetch_client(request, creds)
 
         async def work(session: AsyncSession) -> list[Revoked]:
             client = await client_auth.authenticate(session, settings, creds)
@@ -292,7 +293,7 @@ def build_oauth_routes(ctx: AppContext) -> list[BaseRoute]:
                 )
         creds = None if bearer else client_auth.credentials(authorization, params)
         if creds is not None:
-            await prefetch_client(creds)
+            await prefetch_client(request, creds)
 
         async def work(session: AsyncSession) -> dict[str, Any]:
             if creds is not None:

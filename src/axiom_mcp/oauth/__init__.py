@@ -5,14 +5,16 @@ one place errors are rendered.
 
 - ``metadata``      RFC 8414 document (issuer = settings.issuer; endpoints from settings.public_url)
 - ``registration``  RFC 7591 dynamic client registration
-- ``cimd``          Client ID Metadata Documents: SSRF-guarded fetch, cache, validation
-- ``clients``       looking up a client (registration or document); ``client_auth`` authenticates it
+- ``cimd``          Client ID Metadata Documents: SSRF-guarded, rate-limited fetch, cache, validation
+                    (``resolver``: its bounded DNS lookups)
+- ``clients``       looking up a client (registration or document); ``client_auth`` authenticates it;
+                    ``client_metadata`` what registrations and documents share
 - ``authorize``     the authorization request, the pending consent, approve/deny (RFC 9207 ``iss``)
 - ``consents``      the user's connected apps
 - ``token``         authorization_code (PKCE, replay revocation) and refresh_token (rotation) grants
 - ``revoke``        RFC 7009; ``introspect`` RFC 7662 and the seed's /oauth/validate
 - helpers: ``errors`` (typed RFC errors), ``params``, ``scopes``, ``redirects``, ``pkce``,
-  ``resources`` (RFC 8707), ``grants`` (revoking a chain), ``ratelimit``, ``upsert``
+  ``resources`` (RFC 8707), ``grants`` (revoking a chain), ``ratelimit``
 
 Why not the mcp SDK's ``mcp.server.auth`` handlers or Authlib: the SDK's handlers are Starlette
 endpoints around a provider protocol that has no place for a stored pending request handed to

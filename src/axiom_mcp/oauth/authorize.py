@@ -27,12 +27,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import quote
 
-from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from axiom_mcp.db.tables import OAuthAuthorizationCode, OAuthAuthorizationRequest, OAuthClient
+from axiom_mcp.data import authorization_codes, oauth_clients
+from axiom_mcp.db.tables import OAuthAuthorizationRequest, OAuthClient
 from axiom_mcp.ids import new_id, utcnow
-from axiom_mcp.oauth.clients import CODE_GRANT, ClientInfo, client_info, find_client, touch_client
+from axiom_mcp.oauth.client_metadata import CODE_GRANT
+from axiom_mcp.oauth.clients import ClientInfo, client_info, find_client
 from axiom_mcp.oauth.consents import record_consent
 from axiom_mcp.oauth.errors import (
     InteractionRequired,
@@ -45,7 +46,7 @@ from axiom_mcp.oauth.errors import (
 )
 from axiom_mcp.oauth.params import Params
 from axiom_mcp.oauth.pkce import check_challenge
-from axiom_mcp.oauth.redirects import redirect_host, redirect_uri_matches, with_query
+from axiom_mcp.oauth.redirects import host_warning, redirect_host, redirect_uri_matches, with_query
 from axiom_mcp.oauth.resources import resolve_resource
 from axiom_mcp.oauth.scopes import format_scope, requested_scopes, split_scope
 from axiom_mcp.security.secrets import hash_secret, new_secret
@@ -69,6 +70,9 @@ class PendingAuthorization:
     client_uri: str | None
     redirect_uri: str
     redirect_host: str
+    """The host the code goes to, in ASCII form."""
+    redirect_host_warning: str | None
+    """Said when that host is not plain ASCII (``redirects.host_warning``)."""
     scopes: list[str]
     resource: str | None
     state: str | None
@@ -159,39 +163,35 @@ async def start(session: AsyncSession, settings: Settings, params: Params) -> st
 
     request_id = new_secret(REQUEST_ID_PREFIX)
     now = utcnow()
-    session.add(
-        OAuthAuthorizationRequest(
-            request_hash=hash_secret(request_id),
-            client_id=client.client_id,
-            redirect_uri=redirect_uri,
-            redirect_uri_provided=provided,
-            scopes=format_scope(scopes),
-            state=state,
-            code_challenge=challenge,
-            resource=resource,
-            prompt=prompt,
-            created=now,
-            expires=now + settings.authorization_request_ttl,
-        )
+    await authorization_codes.add_request(
+        session,
+        request_hash=hash_secret(request_id),
+        client_id=client.client_id,
+        redirect_uri=redirect_uri,
+        redirect_uri_provided=provided,
+        scopes=format_scope(scopes),
+        state=state,
+        code_challenge=challenge,
+        resource=resource,
+        prompt=prompt,
+        created=now,
+        expires=now + settings.authorization_request_ttl,
     )
-    await touch_client(session, client.client_id)
-    await session.flush()
+    await oauth_clients.touch_client(session, client.client_id)
     return request_id
 
 
 async def _find(session: AsyncSession, request_id: str) -> OAuthAuthorizationRequest:
     if not request_id or len(request_id) > 200:
         raise InvalidRequest("Unknown or expired authorization request.")
-    row = await session.scalar(
-        select(OAuthAuthorizationRequest).where(OAuthAuthorizationRequest.request_hash == hash_secret(request_id))
-    )
+    row = await authorization_codes.find_request(session, hash_secret(request_id))
     if row is None or row.expires <= utcnow():
         raise InvalidRequest("Unknown or expired authorization request; start again from the app.")
     return row
 
 
 async def _client_row(session: AsyncSession, client_id: str) -> OAuthClient:
-    row = await session.scalar(select(OAuthClient).where(OAuthClient.client_id == client_id))
+    row = await oauth_clients.get_client(session, client_id)
     if row is None:
         raise InvalidRequest("The app that asked is no longer registered; start again from the app.")
     return row
@@ -199,8 +199,7 @@ async def _client_row(session: AsyncSession, client_id: str) -> OAuthClient:
 
 async def _take(session: AsyncSession, row: OAuthAuthorizationRequest) -> None:
     """Delete the request, once: a second answer (double submit, another tab) is refused."""
-    result = await session.execute(delete(OAuthAuthorizationRequest).where(OAuthAuthorizationRequest.id == row.id))
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    if not await authorization_codes.take_request(session, row):
         raise InvalidRequest("This authorization request was already answered.")
 
 
@@ -216,6 +215,7 @@ async def load_pending(session: AsyncSession, settings: Settings, request_id: st
         client_uri=client.client_uri,
         redirect_uri=row.redirect_uri,
         redirect_host=redirect_host(row.redirect_uri),
+        redirect_host_warning=host_warning(row.redirect_uri),
         scopes=split_scope(row.scopes),
         resource=row.resource,
         state=row.state,
@@ -247,24 +247,23 @@ async def approve(
     await _take(session, row)
     code = new_secret(CODE_PREFIX)
     now = utcnow()
-    session.add(
-        OAuthAuthorizationCode(
-            code_hash=hash_secret(code),
-            grant_id=new_id(),
-            client_id=row.client_id,
-            user_id=user_id,
-            redirect_uri=row.redirect_uri,
-            redirect_uri_provided=row.redirect_uri_provided,
-            code_challenge=row.code_challenge,
-            code_challenge_method="S256",
-            scopes=row.scopes,
-            resource=row.resource,
-            created=now,
-            expires=now + settings.authorization_code_ttl,
-        )
+    await authorization_codes.add_code(
+        session,
+        code_hash=hash_secret(code),
+        grant_id=new_id(),
+        client_id=row.client_id,
+        user_id=user_id,
+        redirect_uri=row.redirect_uri,
+        redirect_uri_provided=row.redirect_uri_provided,
+        code_challenge=row.code_challenge,
+        code_challenge_method="S256",
+        scopes=row.scopes,
+        resource=row.resource,
+        created=now,
+        expires=now + settings.authorization_code_ttl,
     )
     await record_consent(session, user_id, row.client_id, split_scope(row.scopes))
-    await touch_client(session, row.client_id)
+    await oauth_clients.touch_client(session, row.client_id)
     await session.flush()
     return authorization_response(settings, row.redirect_uri, code=code, state=row.state)
 

@@ -5,14 +5,22 @@ SSRF guards, check that its ``client_id`` equals the URL, and keep it in ``_oaut
 (``source='cimd'``) for ``settings.cimd_cache_seconds``; its ``redirect_uris`` are then enforced
 like a registration's. Neither the mcp SDK nor Authlib has a server side for this.
 
-SSRF guards (the URL is chosen by whoever starts an authorization):
-- https only (``cimd_allow_http`` is a test switch, refused in production);
-- the host is resolved once and every address must be public (not private, loopback, link-local,
-  multicast or reserved) unless ``cimd_allow_private_addresses`` (a test switch); the connection
-  goes to the checked address (Host header and TLS SNI carry the name), so a second DNS answer
-  cannot swap in an internal address (DNS rebinding);
-- no redirect is followed at all (so none can lead to an internal address);
-- at most ``cimd_max_bytes`` are read, within ``cimd_timeout_seconds`` for the whole fetch.
+Whoever starts an authorization chooses the URL, so fetching it is a request on a stranger's behalf:
+
+- SSRF guards: https only (``cimd_allow_http`` is a test switch, refused in production); an ASCII
+  URL; the host resolved once, every address public (not private, loopback, link-local, multicast
+  or reserved) unless ``cimd_allow_private_addresses`` (a test switch); the connection goes to the
+  checked address (Host header and TLS SNI carry the name), so a second DNS answer cannot swap in
+  an internal address (DNS rebinding); no redirect followed; at most ``cimd_max_bytes`` read
+  within ``cimd_timeout_seconds`` for the whole fetch.
+- Not a tool for strangers (``MetadataDocuments``): at most ``cimd_fetch_rate_limit`` fetches a
+  minute per client address (IPv6 per /64); a failed URL is refused without a new fetch for
+  ``cimd_failure_cache_seconds``; DNS lookups run on a few threads of their own
+  (``resolver.BoundedResolver``).
+- One answer for every failure (``REFUSED``): what the fetch met (an HTTP status, a refused
+  connection, a timeout) would make the endpoint a port scanner; it goes to the log only.
+- Fetches happen before the request's transaction (``prefetch``), so a slow document server never
+  holds a database connection; inside it the stored row is read (``document_client``).
 """
 
 from __future__ import annotations
@@ -20,31 +28,44 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import json
-import socket
+import logging
+import time
+from collections import OrderedDict
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 from urllib.parse import SplitResult, urlsplit
 
 import httpx
-from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from axiom_mcp.data import oauth_clients
+from axiom_mcp.data.throttle import address_key
 from axiom_mcp.db.engine import Database
 from axiom_mcp.db.tables import OAuthClient
 from axiom_mcp.ids import utcnow
-from axiom_mcp.oauth.clients import CODE_GRANT, REFRESH_GRANT, extra_metadata
+from axiom_mcp.oauth.client_metadata import CODE_GRANT, REFRESH_GRANT, extra_metadata
 from axiom_mcp.oauth.errors import InvalidClient, OAuthError
+from axiom_mcp.oauth.ratelimit import RateLimiter
 from axiom_mcp.oauth.redirects import check_redirect_uris
+from axiom_mcp.oauth.resolver import BoundedResolver, LookupFailed
 from axiom_mcp.oauth.scopes import known_scopes
-from axiom_mcp.oauth.upsert import insert_if_absent
 from axiom_mcp.settings import Settings
 
+log = logging.getLogger("axiom.oauth.cimd")
+
+REFUSED = "The client_id does not name a usable client metadata document."
 _SUPPORTED_GRANTS = (CODE_GRANT, REFRESH_GRANT)
 _DEFAULT_GRANTS = [CODE_GRANT, REFRESH_GRANT]
 
 
 class DocumentRefused(InvalidClient):
-    """The document could not be fetched safely, or it is not a valid client description."""
+    """The document could not be fetched safely, or it is not a valid client description. The
+    caller is told ``REFUSED``; ``reason`` says what happened, for the log."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(REFUSED)
+        self.reason = reason
 
 
 def is_metadata_document_url(client_id: str, settings: Settings) -> bool:
@@ -54,6 +75,8 @@ def is_metadata_document_url(client_id: str, settings: Settings) -> bool:
 
 def check_document_url(url: str, settings: Settings) -> SplitResult:
     """The URL rules of the draft (section 3): https, a path, no fragment, no user info, no dot segments."""
+    if not url.isascii():
+        raise DocumentRefused("The client_id URL is not ASCII (an internationalized host must be punycode).")
     try:
         parts = urlsplit(url)
         _ = parts.port
@@ -105,21 +128,13 @@ def is_public_address(address: str) -> bool:
     return ip.is_global and not ip.is_multicast
 
 
-async def _resolve(host: str, port: int) -> list[str]:
-    try:
-        infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except OSError as exc:
-        raise DocumentRefused(f"The client_id host {host!r} does not resolve.") from exc
-    addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
-    if not addresses:
-        raise DocumentRefused(f"The client_id host {host!r} does not resolve.")
-    return addresses
-
-
-async def _download(parts: SplitResult, settings: Settings) -> bytes:
+async def _download(parts: SplitResult, settings: Settings, resolver: BoundedResolver) -> bytes:
     host = parts.hostname or ""
     port = parts.port or (443 if parts.scheme == "https" else 80)
-    addresses = await _resolve(host, port)
+    try:
+        addresses = await resolver.resolve(host, port)
+    except LookupFailed as exc:
+        raise DocumentRefused(f"The client_id host does not resolve: {exc}.") from exc
     if not settings.cimd_allow_private_addresses:
         refused = [a for a in addresses if not is_public_address(a)]
         if refused:
@@ -149,12 +164,12 @@ async def _download(parts: SplitResult, settings: Settings) -> bytes:
         return bytes(body)
 
 
-async def fetch_document(url: str, settings: Settings) -> dict[str, Any]:
+async def fetch_document(url: str, settings: Settings, resolver: BoundedResolver) -> dict[str, Any]:
     """Fetch and parse the document at ``url`` under the SSRF guards above."""
     parts = check_document_url(url, settings)
     try:
         async with asyncio.timeout(settings.cimd_timeout_seconds):
-            body = await _download(parts, settings)
+            body = await _download(parts, settings, resolver)
     except TimeoutError as exc:
         raise DocumentRefused("Fetching the client metadata document timed out.") from exc
     except httpx.HTTPError as exc:
@@ -206,41 +221,73 @@ def _is_fresh(row: OAuthClient | None, settings: Settings) -> bool:
     return row.metadata_fetched_at > utcnow() - timedelta(seconds=settings.cimd_cache_seconds)
 
 
-async def _store(session: AsyncSession, url: str, values: dict[str, Any], exists: bool) -> None:
-    values = {**values, "source": "cimd", "metadata_fetched_at": utcnow(), "client_secret_hash": None}
-    if not exists:
-        columns = {("metadata" if k == "client_metadata" else k): v for k, v in values.items()}
-        await insert_if_absent(session, OAuthClient, {"client_id": url, **columns}, ["client_id"])
-    await session.execute(update(OAuthClient).where(OAuthClient.client_id == url).values(**values))
+class RecentFailures:
+    """Document URLs whose fetch failed lately: refused again without a fetch for ``seconds``."""
+
+    def __init__(self, seconds: float, clock: Callable[[], float] = time.monotonic, max_urls: int = 10_000) -> None:
+        self.seconds = seconds
+        self._clock = clock
+        self._max_urls = max_urls
+        self._until: OrderedDict[str, float] = OrderedDict()
+
+    def remember(self, url: str) -> None:
+        self._until[url] = self._clock() + self.seconds
+        self._until.move_to_end(url)
+        while len(self._until) > self._max_urls:
+            self._until.popitem(last=False)
+
+    def failed_lately(self, url: str) -> bool:
+        until = self._until.get(url)
+        if until is None:
+            return False
+        if until <= self._clock():
+            del self._until[url]
+            return False
+        return True
 
 
-async def prefetch(db: Database, settings: Settings, client_id: str | None) -> None:
-    """Bring a document client's cached row up to date *outside* the request's transaction, so a
-    slow document server never holds a database connection (a pool-exhaustion lever otherwise).
-    A no-op for other client ids; errors are the same as ``resolve``'s."""
-    if not client_id or not is_metadata_document_url(client_id, settings):
-        return
-    check_document_url(client_id, settings)
-    async with db.session() as session:
-        row = await session.scalar(select(OAuthClient).where(OAuthClient.client_id == client_id))
-        if _is_fresh(row, settings):
+class MetadataDocuments:
+    """Fetching documents for one process: the rate limit, the failures remembered, the resolver.
+
+    ``fetch_limiter`` counts fetches per client address key; any object with ``hit(key, what)``
+    raising ``TooManyRequests`` will do.
+    """
+
+    def __init__(self, settings: Settings, *, fetch_limiter: RateLimiter | None = None) -> None:
+        self.settings = settings
+        self.fetches = fetch_limiter or RateLimiter(settings.cimd_fetch_rate_limit, 60.0)
+        self.failures = RecentFailures(settings.cimd_failure_cache_seconds)
+        self.resolver = BoundedResolver(settings.cimd_resolver_threads, settings.cimd_dns_timeout_seconds)
+
+    async def prefetch(self, db: Database, client_id: str | None, *, address: str | None) -> None:
+        """Bring a document client's stored row up to date, outside any request transaction. A no-op
+        for other client ids; ``DocumentRefused`` (logged with its reason) or ``TooManyRequests``."""
+        if not client_id or not is_metadata_document_url(client_id, self.settings):
             return
-        exists = row is not None
-    values = client_values(client_id, await fetch_document(client_id, settings))
-    async with db.session() as session:
-        await _store(session, client_id, values, exists)
+        if self.failures.failed_lately(client_id):
+            raise DocumentRefused("it failed lately and is not fetched again yet")
+        try:
+            await self._refresh(db, client_id, address)
+        except DocumentRefused as exc:
+            log.info("client metadata document %r refused: %s", client_id[:300], exc.reason)
+            self.failures.remember(client_id)
+            raise
+
+    async def _refresh(self, db: Database, url: str, address: str | None) -> None:
+        check_document_url(url, self.settings)
+        async with db.session() as session:
+            if _is_fresh(await oauth_clients.get_client(session, url), self.settings):
+                return
+        self.fetches.hit(address_key(address), "client metadata document fetches")
+        values = client_values(url, await fetch_document(url, self.settings, self.resolver))
+        async with db.session() as session:
+            await oauth_clients.store_document_client(session, url, values, fetched_at=utcnow())
 
 
-async def resolve(session: AsyncSession, settings: Settings, url: str) -> OAuthClient:
-    """The client a metadata document URL names: from the cache if fresh, else fetched now."""
+async def document_client(session: AsyncSession, settings: Settings, url: str) -> OAuthClient:
+    """The stored client of a metadata document URL (``prefetch`` has brought it up to date)."""
     check_document_url(url, settings)
-    row = await session.scalar(select(OAuthClient).where(OAuthClient.client_id == url))
-    if row is not None and _is_fresh(row, settings):
-        return row
-    values = client_values(url, await fetch_document(url, settings))
-    await _store(session, url, values, exists=row is not None)
-    row = await session.scalar(
-        select(OAuthClient).where(OAuthClient.client_id == url).execution_options(populate_existing=True)
-    )
-    assert row is not None
+    row = await oauth_clients.get_client(session, url)
+    if row is None or row.source != "cimd":
+        raise DocumentRefused("no document was fetched for it")
     return row

@@ -1,7 +1,7 @@
 """Looking up a client by ``client_id``: a registration (RFC 7591) or a Client ID Metadata Document.
 
-A ``client_id`` that is an https URL is a metadata document (fetched and cached by ``cimd.py``);
-anything else must be a registration in ``_oauth_clients``.
+A ``client_id`` that is an https URL is a metadata document (fetched and cached by ``cimd.py``
+before the request's transaction); anything else must be a registration.
 """
 
 from __future__ import annotations
@@ -10,48 +10,31 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from axiom_mcp.data import oauth_clients
+from axiom_mcp.data.oauth_clients import touch_client as touch_client
 from axiom_mcp.db.tables import OAuthClient
-from axiom_mcp.ids import utcnow
+from axiom_mcp.oauth import cimd
+from axiom_mcp.oauth.client_metadata import REFRESH_GRANT
 from axiom_mcp.oauth.errors import InvalidClient
+from axiom_mcp.oauth.redirects import ascii_host
 from axiom_mcp.oauth.scopes import split_scope
 from axiom_mcp.settings import Settings
 
 MAX_CLIENT_ID_LENGTH = 2000
-REFRESH_GRANT = "refresh_token"
-CODE_GRANT = "authorization_code"
-
-
-URI_METADATA = ("client_uri", "logo_uri", "tos_uri", "policy_uri")
-TEXT_METADATA = ("software_id", "software_version")
-
-
-def extra_metadata(source: dict[str, object]) -> dict[str, str]:
-    """The descriptive metadata we keep and echo (RFC 7591 section 2): http(s) URIs and short
-    strings only, so nothing a client sends can turn into a ``javascript:`` link on a page."""
-    kept: dict[str, str] = {}
-    for key in URI_METADATA:
-        value = source.get(key)
-        if isinstance(value, str) and value.startswith(("https://", "http://")) and len(value) <= 2000:
-            kept[key] = value
-    for key in TEXT_METADATA:
-        value = source.get(key)
-        if isinstance(value, str) and len(value) <= 255:
-            kept[key] = value
-    return kept
 
 
 def display_name(row: OAuthClient) -> str:
-    """What the consent and connected-apps pages call the client: its name, else its host."""
+    """What the consent and connected-apps pages call the client: its name, else its host (ASCII form)."""
     if row.client_name.strip():
         return row.client_name.strip()
     if row.source == "cimd":
         return urlsplit(row.client_id).hostname or row.client_id[:100]
     uris = list(row.redirect_uris)
     host = urlsplit(uris[0]).hostname if uris else None
-    return f"An app at {host}" if host else "An unnamed app"
+    shown = ascii_host(host) if host else None
+    return f"An app at {shown}" if shown else "An unnamed app"
 
 
 @dataclass(frozen=True)
@@ -98,21 +81,16 @@ def client_info(row: OAuthClient) -> ClientInfo:
 
 
 async def find_client(session: AsyncSession, settings: Settings, client_id: str | None) -> ClientInfo:
-    """The client named ``client_id``, or ``InvalidClient`` (unknown, or its document is unusable)."""
-    from axiom_mcp.oauth import cimd  # cimd imports this module for ClientInfo
+    """The client named ``client_id``, or ``InvalidClient`` (unknown, or its document is unusable).
 
+    A metadata document client must have been brought up to date by ``cimd.MetadataDocuments.prefetch``."""
     if not client_id:
         raise InvalidClient("client_id is required.")
     if len(client_id) > MAX_CLIENT_ID_LENGTH:
         raise InvalidClient("client_id is too long.")
     if cimd.is_metadata_document_url(client_id, settings):
-        return client_info(await cimd.resolve(session, settings, client_id))
-    row = await session.scalar(select(OAuthClient).where(OAuthClient.client_id == client_id))
+        return client_info(await cimd.document_client(session, settings, client_id))
+    row = await oauth_clients.get_client(session, client_id)
     if row is None:
         raise InvalidClient("Unknown client_id; register the client again.")
     return client_info(row)
-
-
-async def touch_client(session: AsyncSession, client_id: str) -> None:
-    """Record that the client was used, so the reaper keeps it (``data/cleanup.py``)."""
-    await session.execute(update(OAuthClient).where(OAuthClient.client_id == client_id).values(last_used=utcnow()))

@@ -21,7 +21,7 @@ from axiom_mcp.oauth.clients import display_name
 from axiom_mcp.oauth.grants import revoke_user_client
 from axiom_mcp.oauth.redirects import redirect_host
 from axiom_mcp.oauth.scopes import format_scope, ordered, split_scope
-from axiom_mcp.oauth.upsert import insert_if_absent
+from axiom_mcp.data.upsert import insert_if_absent
 
 
 @dataclass

@@ -2,15 +2,23 @@
 
 - Registration (RFC 7591 section 2, OAuth 2.1 section 2.3.1): https, or http on a loopback host
   (RFC 8252 section 7.3); no fragment, no user info, no other scheme (``javascript:``, ``data:``).
+  Invisible and control characters (bidi overrides and isolates, zero-width characters, soft
+  hyphens, C0/C1 controls, line separators) are refused anywhere in the URI: they make what a
+  person reads differ from where the browser goes. An internationalized host must have an ASCII
+  (IDNA, UTS 46) form.
 - Matching (OAuth 2.1 section 4.1.1, RFC 8252 section 7.3): exact string comparison, except that a
-  loopback http URI matches with any port. The seed compared ignoring case and trailing slashes;
-  we do not.
+  loopback http URI matches with any port (no case folding, no trailing-slash leniency).
+- Showing (the consent page names the host the code goes to): the ASCII form, so a Cyrillic "с"
+  cannot pass for a Latin "c", with a warning when the name mixes scripts (UTS 39 section 5).
 """
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable, Mapping
 from urllib.parse import SplitResult, urlencode, urlsplit
+
+import idna
 
 from axiom_mcp.oauth.errors import InvalidRedirectUri
 
@@ -35,11 +43,13 @@ def check_redirect_uri(uri: object) -> str:
     shown = uri[:200]
     if len(uri) > MAX_REDIRECT_URI_LENGTH:
         raise InvalidRedirectUri(f"Redirect URI longer than {MAX_REDIRECT_URI_LENGTH} characters.")
-    if any(ch.isspace() or ord(ch) < 0x20 or ord(ch) == 0x7F for ch in uri):
-        raise InvalidRedirectUri(f"Redirect URI {shown!r} contains whitespace or control characters.")
+    if has_invisible_characters(uri):
+        raise InvalidRedirectUri(f"Redirect URI {shown!r} contains whitespace, invisible or control characters.")
     parts = _parse(uri)
     if parts is None:
         raise InvalidRedirectUri(f"Redirect URI {shown!r} is not a valid URL.")
+    if parts.hostname and ascii_host(parts.hostname) is None:
+        raise InvalidRedirectUri(f"Redirect URI {shown!r}: the host is not a valid internationalized domain name.")
     if "#" in uri:
         raise InvalidRedirectUri(f"Redirect URI {shown!r} must not contain a fragment.")
     if "@" in parts.netloc:
@@ -53,6 +63,35 @@ def check_redirect_uri(uri: object) -> str:
             return uri
         raise InvalidRedirectUri(f"Redirect URI {shown!r}: http is allowed only on a loopback host; use https.")
     raise InvalidRedirectUri(f"Redirect URI {shown!r}: the scheme must be https (or http on loopback).")
+
+
+_INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Co", "Cs", "Cn"})
+"""Controls, format characters (bidi marks, zero-width, soft hyphen, BOM), line and paragraph
+separators, private-use, surrogate and unassigned code points."""
+
+
+def has_invisible_characters(text: str) -> bool:
+    """Whether ``text`` holds whitespace, control or invisible formatting characters."""
+    return any(ch.isspace() or unicodedata.category(ch) in _INVISIBLE_CATEGORIES for ch in text)
+
+
+def ascii_host(host: str) -> str | None:
+    """The host's ASCII form (IDNA, UTS 46 mapping), or None if it has none."""
+    if host.isascii():
+        return host.lower()
+    try:
+        return idna.encode(host, uts46=True).decode("ascii")
+    except (idna.IDNAError, UnicodeError, ValueError):
+        return None
+
+
+def scripts_of(host: str) -> list[str]:
+    """The scripts of the host's letters, in order of first use (``["Cyrillic", "Latin"]``)."""
+    found: dict[str, None] = {}
+    for ch in host:
+        if unicodedata.category(ch).startswith("L"):
+            found[unicodedata.name(ch, "UNKNOWN").split(" ", 1)[0].capitalize()] = None
+    return list(found)
 
 
 def check_redirect_uris(value: object) -> list[str]:
@@ -92,12 +131,28 @@ def redirect_uri_matches(requested: str, registered: Iterable[str]) -> bool:
 
 
 def redirect_host(uri: str) -> str:
-    """The host (and a non-default port) the consent page names: where the code will go."""
+    """The host in ASCII form (and a non-default port) the consent page names: where the code will go."""
     parts = _parse(uri)
     if parts is None or not parts.hostname:
-        return uri[:100]
-    host = parts.hostname if ":" not in parts.hostname else f"[{parts.hostname}]"
+        return uri[:100].encode("ascii", "backslashreplace").decode()
+    host = ascii_host(parts.hostname) or parts.hostname.encode("ascii", "backslashreplace").decode()
+    host = host if ":" not in host else f"[{host}]"
     return f"{host}:{parts.port}" if parts.port else host
+
+
+def host_warning(uri: str) -> str | None:
+    """What to tell the user about a redirect host that is not plain ASCII, or None."""
+    parts = _parse(uri)
+    host = parts.hostname if parts is not None else None
+    if not host or host.isascii():
+        return None
+    scripts = scripts_of(host)
+    if len(scripts) > 1:
+        return (
+            f"This address mixes {' and '.join(scripts)} letters: it may imitate another address. "
+            "It is shown in its ASCII form; check it carefully."
+        )
+    return "This address is written in non-Latin letters; it is shown in its ASCII form."
 
 
 def with_query(uri: str, params: Mapping[str, str | None]) -> str:

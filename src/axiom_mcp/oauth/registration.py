@@ -22,9 +22,9 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from axiom_mcp.db.tables import OAuthClient
+from axiom_mcp.data.oauth_clients import add_registered_client
 from axiom_mcp.ids import utcnow
-from axiom_mcp.oauth.clients import CODE_GRANT, REFRESH_GRANT, URI_METADATA, extra_metadata
+from axiom_mcp.oauth.client_metadata import CODE_GRANT, REFRESH_GRANT, URI_METADATA, extra_metadata
 from axiom_mcp.oauth.errors import InvalidClientMetadata
 from axiom_mcp.oauth.redirects import check_redirect_uris
 from axiom_mcp.oauth.scopes import MAX_SCOPE_LENGTH, known_scopes
@@ -98,17 +98,14 @@ async def register(session: AsyncSession, body: bytes, *, address: str | None) -
     client_id = new_secret(CLIENT_ID_PREFIX)
     secret = new_secret(CLIENT_SECRET_PREFIX) if values["token_endpoint_auth_method"] != "none" else None
     now = utcnow()
-    session.add(
-        OAuthClient(
-            client_id=client_id,
-            client_secret_hash=hash_secret(secret) if secret else None,
-            source="dcr",
-            registered_from=(address or "")[:64] or None,
-            created=now,
-            **values,
-        )
+    await add_registered_client(
+        session,
+        client_id=client_id,
+        client_secret_hash=hash_secret(secret) if secret else None,
+        registered_from=(address or "")[:64] or None,
+        created=now,
+        **values,
     )
-    await session.flush()
     response: dict[str, Any] = {
         "client_id": client_id,
         "client_id_issued_at": int(now.timestamp()),

@@ -38,7 +38,10 @@ def scope_words(scopes: list[str]) -> list[tuple[str, str]]:
 
 def _consent_headers(pending: PendingAuthorization) -> dict[str, str]:
     # Allow and Deny end in a redirect to the client; form-action must let the browser follow it.
-    source = csp_source(pending.redirect_uri)
+    # Browsers match sources against the ASCII form of an internationalized host.
+    scheme = urlsplit(pending.redirect_uri).scheme
+    web = scheme in ("http", "https")
+    source = csp_source(f"{scheme}://{pending.redirect_host}/" if web else pending.redirect_uri)
     return {CSP_HEADER: content_security_policy([source] if source else [])}
 
 
