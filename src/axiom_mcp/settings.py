@@ -41,6 +41,7 @@ _SECONDS = re.compile(r"^\s*\d+(\.\d+)?\s*$")
 _DURATIONS = (
     "access_token_ttl",
     "refresh_token_ttl",
+    "refresh_grace",
     "authorization_code_ttl",
     "authorization_request_ttl",
     "web_session_ttl",
@@ -113,6 +114,11 @@ class Settings(BaseSettings):
     # Durations read ISO 8601 (`P90D`, `PT15M`), `[D days, ]HH:MM:SS`, or a number of seconds (`3600`).
     access_token_ttl: timedelta = Field(timedelta(days=90), description="The seed's 90 days.")
     refresh_token_ttl: timedelta = Field(timedelta(days=180))
+    refresh_grace: timedelta = Field(
+        timedelta(seconds=30),
+        description="How long a rotated refresh token is still honoured (a client retrying a lost answer); "
+        "presented later it is taken for stolen and its whole grant is revoked.",
+    )
     authorization_code_ttl: timedelta = Field(timedelta(minutes=10))
     authorization_request_ttl: timedelta = Field(timedelta(minutes=30))
     web_session_ttl: timedelta = Field(timedelta(days=14))

@@ -3,10 +3,11 @@
 - authorization_code (RFC 6749 4.1.3, RFC 7636 4.6, OAuth 2.1 4.1.3): the code is single use,
   bound to its client and redirect URI, and redeemed only with the PKCE verifier. A code presented
   a second time revokes every token issued from it (``grants.revoke_grant``).
-- refresh_token (RFC 6749 section 6, OAuth 2.1 4.3.1): rotated on every use. The previous token
-  stays valid until its successor is first used, because clients retry and race; presenting it
-  again in that window replaces the unused successor. Presenting a token whose successor has
-  been used is reuse, and revokes the whole chain (code, access and refresh tokens).
+- refresh_token (RFC 6749 section 6, OAuth 2.1 4.3.1, RFC 9700 4.14.2): rotated on every use.
+  Clients retry and race, so for ``settings.refresh_grace`` after its first use the previous token
+  may be presented again while its successor is unused: that replaces the successor. Anything
+  else is reuse of a stolen copy and revokes the whole grant (every access and refresh token):
+  a replaced token presented after the grace, or a token whose successor has been used.
 - Refresh tokens are issued to clients whose registered grant_types include ``refresh_token``
   (Claude and ChatGPT register it; ChatGPT does not ask for ``offline_access``).
 - Access tokens live ``settings.access_token_ttl`` (90 days, the seed's: Claude often never
@@ -177,12 +178,14 @@ async def refresh(session: AsyncSession, settings: Settings, client: ClientInfo,
         row = await session.scalar(select(OAuthRefreshToken).where(OAuthRefreshToken.token_hash == hash_secret(raw)))
     if row is None or row.client_id != client.client_id:
         raise InvalidGrant("Unknown refresh token.")
-    if row.revoked:
-        raise InvalidGrant("The refresh token was revoked.")
-    if row.successor_used:
+    now = utcnow()
+    in_grace = row.rotated_at is not None and now - row.rotated_at <= settings.refresh_grace
+    if row.revoked and in_grace:
+        raise InvalidGrant("The refresh token was replaced by a newer one.")  # the loser of a race
+    if row.revoked or row.successor_used or (row.rotated_at is not None and not in_grace):
         revoked = await revoke_grant(session, row.grant_id)
-        raise InvalidGrant("This refresh token was already rotated; the grant is revoked.", revoked=[revoked])
-    if row.expires <= utcnow():
+        raise InvalidGrant("This refresh token was replaced or revoked; its grant is revoked.", revoked=[revoked])
+    if row.expires <= now:
         raise InvalidGrant("The refresh token has expired.")
     _check_resource(params, row.resource)
     granted = split_scope(row.scopes)
@@ -194,7 +197,6 @@ async def refresh(session: AsyncSession, settings: Settings, client: ClientInfo,
             raise InvalidScope("A refresh may only narrow the scopes originally granted.")
         scopes = ordered(wanted)
 
-    now = utcnow()
     first_use = await session.execute(
         update(OAuthRefreshToken)
         .where(OAuthRefreshToken.id == row.id, OAuthRefreshToken.rotated_at.is_(None))
@@ -206,7 +208,7 @@ async def refresh(session: AsyncSession, settings: Settings, client: ClientInfo,
         await session.execute(
             update(OAuthRefreshToken)
             .where(OAuthRefreshToken.parent_id == row.id, OAuthRefreshToken.rotated_at.is_(None))
-            .values(revoked=True)
+            .values(revoked=True, rotated_at=now)
         )
     if row.parent_id is not None:
         # This token's first use retires its predecessor for good.
