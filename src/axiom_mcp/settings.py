@@ -149,6 +149,12 @@ class Settings(BaseSettings):
         description="Addresses or networks (CIDR) whose X-Forwarded-For/-Proto and X-Request-ID headers "
         "are believed; comma-separated or a JSON list. Empty: nobody's.",
     )
+    introspection_clients: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Client ids of Axiom's own resource servers: confidential clients that may introspect "
+        "any token at /oauth/introspect (any other client learns only about its own tokens); "
+        "comma-separated or a JSON list.",
+    )
     allowed_origins: list[str] = Field(
         default_factory=list, description="Extra browser origins allowed to call the MCP endpoint."
     )
@@ -157,7 +163,7 @@ class Settings(BaseSettings):
         "json", description="json: one object per line with request ids (for log collectors); text: for people."
     )
 
-    @field_validator("trusted_proxies", mode="before")
+    @field_validator("trusted_proxies", "introspection_clients", mode="before")
     @classmethod
     def _split_list(cls, value: object) -> object:
         if isinstance(value, str):

@@ -295,14 +295,18 @@ def build_oauth_routes(ctx: AppContext) -> list[BaseRoute]:
             await prefetch_client(creds)
 
         async def work(session: AsyncSession) -> dict[str, Any]:
-            if creds is not None:
+            if creds is None:
+                assert bearer is not None
+                asker = introspect.Asker(bearer.client_id, bearer.user_id)
+            else:
                 client = await client_auth.authenticate(session, settings, creds)
                 if not client.is_confidential:
                     raise InvalidClient(
                         "Introspection needs a confidential client's credentials or a bearer token.",
                         headers=client_auth.BASIC_CHALLENGE,
                     )
-            return await introspect.introspect(session, settings, params, bearer=bearer)
+                asker = introspect.Asker(client.client_id)
+            return await introspect.introspect(session, settings, params, asker)
 
         return json_response(await in_session(ctx, work))
 
