@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from axiom_mcp import __version__
+from axiom_mcp.auth_service.rest_api.api_tokens import build_api_token_router
 from axiom_mcp.auth_service.rest_api.errors import install_error_handlers
 from axiom_mcp.auth_service.rest_api.limits import BodyLimit
 from axiom_mcp.auth_service.oauth_endpoints import install_oauth_routes
@@ -25,5 +26,6 @@ def create_api_app(ctx: AppContext) -> FastAPI:
     install_error_handlers(app)
     app.add_middleware(BodyLimit, prefix="/api/")
     app.include_router(build_api_router())
+    app.include_router(build_api_token_router())
     install_oauth_routes(app, ctx)
     return app

@@ -271,6 +271,9 @@ def build_oauth_routes(ctx: AppContext) -> list[BaseRoute]:
     async def revoke_endpoint(request: Request) -> Response:
         params = await form_params(request)
         creds = client_auth.credentials(request.headers.get("authorization"), params)
+        if creds.client_id == FIRST_PARTY_CLIENT_ID and creds.secret is None:
+            forget(ctx, await in_session(ctx, lambda s: revoke.revoke_api_token(s, params)))
+            return Response(status_code=200, headers=NO_STORE)
         await prefetch_client(creds)
 
         async def work(session: AsyncSession) -> list[Revoked]:

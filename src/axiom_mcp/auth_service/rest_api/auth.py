@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import Request
 
 from axiom_mcp.context import AppContext
-from axiom_mcp.data.tokens import TokenInfo
+from axiom_mcp.data.tokens import FIRST_PARTY_CLIENT_ID, TokenInfo
 from axiom_mcp.errors import AuthenticationFailed, PermissionDenied
 
 
@@ -43,3 +43,17 @@ def require_scope(scope: str) -> Callable[[Request], Coroutine[Any, Any, TokenIn
         return info
 
     return dependency
+
+
+async def require_api_token(request: Request) -> TokenInfo:
+    """A FastAPI dependency: the caller's token, which must be one of the API's own (from login)."""
+    ctx: AppContext = request.app.state.ctx
+    raw = bearer_token(request)
+    if raw is None:
+        raise TokenMissing("A bearer token is required.")
+    info = await ctx.tokens.verify(raw)
+    if info is None or info.resource != ctx.settings.api_resource:
+        raise AuthenticationFailed("The token is invalid, expired, revoked or not for this API.")
+    if info.client_id != FIRST_PARTY_CLIENT_ID:
+        raise PermissionDenied("Only a token from POST /api/v1/auth/login may manage API tokens.")
+    return info
