@@ -76,15 +76,20 @@ async def issue_access_token(
     return raw, _info(row)
 
 
-async def find_access_token(session: AsyncSession, raw: str) -> TokenInfo | None:
-    """The live (unrevoked, unexpired) token with this value, or None.
+async def find_access_row(session: AsyncSession, raw: str) -> OAuthAccessToken | None:
+    """The access token with this value, whatever its state.
 
     Looked up by the hash's unique index: equality on a hash of a 256-bit secret leaks nothing
     useful through timing, and the raw token never reaches SQL.
     """
     if not raw or len(raw) > MAX_CREDENTIAL_LENGTH:
         return None
-    row = await session.scalar(select(OAuthAccessToken).where(OAuthAccessToken.token_hash == hash_secret(raw)))
+    return await session.scalar(select(OAuthAccessToken).where(OAuthAccessToken.token_hash == hash_secret(raw)))
+
+
+async def find_access_token(session: AsyncSession, raw: str) -> TokenInfo | None:
+    """The live (unrevoked, unexpired) token with this value, or None."""
+    row = await find_access_row(session, raw)
     if row is None or row.revoked or row.expires <= utcnow():
         return None
     return _info(row)

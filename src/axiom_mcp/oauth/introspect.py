@@ -17,16 +17,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from axiom_mcp.data.tokens import TokenInfo
-from axiom_mcp.db.tables import OAuthAccessToken, OAuthRefreshToken
+from axiom_mcp.data.oauth_tokens import find_refresh_token
+from axiom_mcp.data.tokens import TokenInfo, find_access_row
 from axiom_mcp.ids import utcnow
 from axiom_mcp.oauth.errors import InvalidRequest
 from axiom_mcp.oauth.params import Params
-from axiom_mcp.oauth.token import MAX_CREDENTIAL_LENGTH
-from axiom_mcp.security.secrets import hash_secret
 from axiom_mcp.settings import Settings
 
 INACTIVE: dict[str, Any] = {"active": False}
@@ -38,11 +35,8 @@ def _timestamp(value: Any) -> int:
 
 async def describe(session: AsyncSession, settings: Settings, raw: str) -> dict[str, Any]:
     """RFC 7662 section 2.2 for one token: access tokens first, then refresh tokens."""
-    if not raw or len(raw) > MAX_CREDENTIAL_LENGTH:
-        return dict(INACTIVE)
     now = utcnow()
-    digest = hash_secret(raw)
-    access = await session.scalar(select(OAuthAccessToken).where(OAuthAccessToken.token_hash == digest))
+    access = await find_access_row(session, raw)
     if access is not None:
         if access.revoked or access.expires <= now:
             return dict(INACTIVE)
@@ -57,7 +51,7 @@ async def describe(session: AsyncSession, settings: Settings, raw: str) -> dict[
             "exp": _timestamp(access.expires),
             "iat": _timestamp(access.created),
         }
-    refresh = await session.scalar(select(OAuthRefreshToken).where(OAuthRefreshToken.token_hash == digest))
+    refresh = await find_refresh_token(session, raw)
     if refresh is None or refresh.revoked or refresh.successor_used or refresh.expires <= now:
         return dict(INACTIVE)
     return {

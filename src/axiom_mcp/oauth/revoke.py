@@ -9,17 +9,14 @@ success (section 2.2), so the endpoint tells nobody whether a token exists. The 
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from axiom_mcp.data.oauth_tokens import find_refresh_token
 from axiom_mcp.data.tokens import FIRST_PARTY_CLIENT_ID, revoke_access_token
-from axiom_mcp.db.tables import OAuthRefreshToken
 from axiom_mcp.oauth.clients import ClientInfo
 from axiom_mcp.oauth.errors import InvalidRequest, Revoked
 from axiom_mcp.oauth.grants import revoke_grant
 from axiom_mcp.oauth.params import Params
-from axiom_mcp.oauth.token import MAX_CREDENTIAL_LENGTH
-from axiom_mcp.security.secrets import hash_secret
 
 
 async def _revoke_access(session: AsyncSession, client: ClientInfo, raw: str) -> list[Revoked]:
@@ -27,7 +24,7 @@ async def _revoke_access(session: AsyncSession, client: ClientInfo, raw: str) ->
 
 
 async def _revoke_refresh(session: AsyncSession, client: ClientInfo, raw: str) -> list[Revoked]:
-    row = await session.scalar(select(OAuthRefreshToken).where(OAuthRefreshToken.token_hash == hash_secret(raw)))
+    row = await find_refresh_token(session, raw)
     if row is None or row.client_id != client.client_id:
         return []
     return [await revoke_grant(session, row.grant_id)]
@@ -38,8 +35,6 @@ async def revoke(session: AsyncSession, client: ClientInfo, params: Params) -> l
     raw = params.get("token")
     if raw is None:
         raise InvalidRequest("token is required.")
-    if len(raw) > MAX_CREDENTIAL_LENGTH:
-        return []
     order = [_revoke_access, _revoke_refresh]
     if params.get("token_type_hint") == "refresh_token":
         order.reverse()

@@ -23,15 +23,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from axiom_mcp.data import oauth_tokens
+from axiom_mcp.data.consents import touch_consent
 from axiom_mcp.data.tokens import issue_access_token
-from axiom_mcp.db.tables import OAuthAuthorizationCode, OAuthRefreshToken
 from axiom_mcp.ids import utcnow
 from axiom_mcp.oauth import pkce
 from axiom_mcp.oauth.clients import ClientInfo, touch_client
-from axiom_mcp.oauth.consents import touch_consent
 from axiom_mcp.oauth.errors import (
     InvalidGrant,
     InvalidRequest,
@@ -45,11 +44,10 @@ from axiom_mcp.oauth.errors import (
 from axiom_mcp.oauth.grants import revoke_grant
 from axiom_mcp.oauth.params import Params
 from axiom_mcp.oauth.scopes import format_scope, ordered, split_scope
-from axiom_mcp.security.secrets import hash_secret, new_secret
+from axiom_mcp.security.secrets import new_secret
 from axiom_mcp.settings import Settings
 
 REFRESH_TOKEN_PREFIX = "axrt_"
-MAX_CREDENTIAL_LENGTH = 512
 
 
 @dataclass
@@ -94,19 +92,16 @@ async def _issue(
     }
     if client.gets_refresh_tokens:
         refresh = new_secret(REFRESH_TOKEN_PREFIX)
-        now = utcnow()
-        session.add(
-            OAuthRefreshToken(
-                token_hash=hash_secret(refresh),
-                grant_id=grant_id,
-                parent_id=parent_id,
-                client_id=client.client_id,
-                user_id=user_id,
-                scopes=format_scope(refresh_scopes),
-                resource=resource,
-                created=now,
-                expires=now + settings.refresh_token_ttl,
-            )
+        await oauth_tokens.add_refresh_token(
+            session,
+            refresh,
+            grant_id=grant_id,
+            parent_id=parent_id,
+            client_id=client.client_id,
+            user_id=user_id,
+            scopes=format_scope(refresh_scopes),
+            resource=resource,
+            ttl=settings.refresh_token_ttl,
         )
         body["refresh_token"] = refresh
     await touch_consent(session, user_id, client.client_id)
@@ -120,20 +115,11 @@ async def exchange_code(session: AsyncSession, settings: Settings, client: Clien
     raw = params.get("code")
     if raw is None:
         raise InvalidRequest("code is required.")
-    code = None
-    if len(raw) <= MAX_CREDENTIAL_LENGTH:
-        code = await session.scalar(
-            select(OAuthAuthorizationCode).where(OAuthAuthorizationCode.code_hash == hash_secret(raw))
-        )
+    code = await oauth_tokens.find_code(session, raw)
     if code is None:
         raise InvalidGrant("Unknown authorization code.")
     # Burn the code before anything else can fail: whatever happens next, it never works again.
-    burned = await session.execute(
-        update(OAuthAuthorizationCode)
-        .where(OAuthAuthorizationCode.id == code.id, OAuthAuthorizationCode.used.is_(False))
-        .values(used=True)
-    )
-    if not burned.rowcount:  # type: ignore[attr-defined]
+    if not await oauth_tokens.burn_code(session, code.id):
         revoked = await revoke_grant(session, code.grant_id)
         raise InvalidGrant("This authorization code was already used; its tokens are revoked.", revoked=[revoked])
     try:
@@ -173,9 +159,7 @@ async def refresh(session: AsyncSession, settings: Settings, client: ClientInfo,
         raise InvalidRequest("refresh_token is required.")
     if not client.gets_refresh_tokens:
         raise UnauthorizedClient("This client is not registered for the refresh_token grant.")
-    row = None
-    if len(raw) <= MAX_CREDENTIAL_LENGTH:
-        row = await session.scalar(select(OAuthRefreshToken).where(OAuthRefreshToken.token_hash == hash_secret(raw)))
+    row = await oauth_tokens.find_refresh_token(session, raw)
     if row is None or row.client_id != client.client_id:
         raise InvalidGrant("Unknown refresh token.")
     now = utcnow()
@@ -197,24 +181,13 @@ async def refresh(session: AsyncSession, settings: Settings, client: ClientInfo,
             raise InvalidScope("A refresh may only narrow the scopes originally granted.")
         scopes = ordered(wanted)
 
-    first_use = await session.execute(
-        update(OAuthRefreshToken)
-        .where(OAuthRefreshToken.id == row.id, OAuthRefreshToken.rotated_at.is_(None))
-        .values(rotated_at=now)
-    )
-    if not first_use.rowcount:  # type: ignore[attr-defined]
-        # A retry inside the grace window: the successor handed out before was never used.
+    if not await oauth_tokens.mark_replaced(session, row.id, now):
+        # A retry inside the grace: the successor handed out before was never used.
         # Replace it, so at most one unused successor exists.
-        await session.execute(
-            update(OAuthRefreshToken)
-            .where(OAuthRefreshToken.parent_id == row.id, OAuthRefreshToken.rotated_at.is_(None))
-            .values(revoked=True, rotated_at=now)
-        )
+        await oauth_tokens.replace_unused_successors(session, row.id, now)
     if row.parent_id is not None:
         # This token's first use retires its predecessor for good.
-        await session.execute(
-            update(OAuthRefreshToken).where(OAuthRefreshToken.id == row.parent_id).values(successor_used=True)
-        )
+        await oauth_tokens.retire(session, row.parent_id)
     body = await _issue(
         session,
         settings,
