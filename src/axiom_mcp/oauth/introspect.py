@@ -1,5 +1,5 @@
 """Token introspection (RFC 7662), for resource servers that run apart from this database, and
-the seed's ``/oauth/validate``.
+the original server's ``/oauth/validate``.
 
 Who learns about a token (RFC 7662 section 2.1 requires some authorization, section 4 warns
 about token scanning): its own client, and Axiom's own resource servers, the confidential clients
@@ -94,7 +94,7 @@ async def introspect(session: AsyncSession, settings: Settings, params: Params, 
 
 
 def validation(settings: Settings, info: TokenInfo) -> dict[str, Any]:
-    """The seed's ``POST /oauth/validate`` answer for a live access token."""
+    """The original server's ``POST /oauth/validate`` answer for a live access token."""
     return {
         "valid": True,
         "user_id": info.user_id,

@@ -10,8 +10,8 @@
   a replaced token presented after the grace, or a token whose successor has been used.
 - Refresh tokens are issued to clients whose registered grant_types include ``refresh_token``
   (Claude and ChatGPT register it; ChatGPT does not ask for ``offline_access``).
-- Access tokens live ``settings.access_token_ttl`` (90 days, the seed's: Claude often never
-  refreshes); their audience is the resource bound at authorization (RFC 8707).
+- Access tokens live ``settings.access_token_ttl`` (90 days, as the original server gave them:
+  Claude often never refreshes); their audience is the resource bound at authorization (RFC 8707).
 
 Why not the mcp SDK's ``TokenHandler``: it is bound to Starlette and its provider protocol, has
 no notion of replay revocation, rotation grace or our resource rules, and parses ``redirect_uri``
