@@ -3,7 +3,7 @@
 The previous refresh token is honoured for ``refresh_grace`` after its first use, so a client
 that lost the answer can retry. Presented later, it is a stolen copy: the whole grant dies, every
 access and refresh token of it, whoever holds them. "Later" is set through the settings: the
-``late`` service is the same deployment with no grace left.
+``late`` service is the same deployment with a grace of one microsecond.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ class Services:
 async def services(ctx: AppContext) -> AsyncIterator[Services]:
     settings = ctx.settings.model_copy(update={"registration_rate_limit": 1_000_000})
     shared = AppContext(settings=settings, db=ctx.db)
-    late = AppContext(settings=settings.model_copy(update={"refresh_grace": timedelta(0)}), db=ctx.db)
+    late = AppContext(settings=settings.model_copy(update={"refresh_grace": timedelta(microseconds=1)}), db=ctx.db)
     late.tokens = shared.tokens  # one process: one token cache
     async with (
         httpx.AsyncClient(transport=httpx.ASGITransport(app=create_auth_app(shared)),
