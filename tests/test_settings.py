@@ -120,6 +120,14 @@ def test_durations_read_iso8601_or_seconds(monkeypatch: pytest.MonkeyPatch, valu
     assert settings.access_token_ttl == settings.cleanup_interval == expected
 
 
+def test_the_refresh_grace_and_the_introspection_clients_are_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AXIOM_REFRESH_GRACE", "45")
+    monkeypatch.setenv("AXIOM_INTROSPECTION_CLIENTS", " axc_reports , axc_search ")
+    settings = Settings()
+    assert settings.refresh_grace == timedelta(seconds=45)
+    assert settings.introspection_clients == ["axc_reports", "axc_search"]
+
+
 @pytest.mark.parametrize("value", ["ninety days", "", "-5", "0", "P0D", "PT0S", "-P1D", "1e9999"])
 def test_bad_durations_are_refused_naming_the_variable(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
     monkeypatch.setenv("AXIOM_REFRESH_TOKEN_TTL", value)

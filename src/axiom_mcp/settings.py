@@ -41,6 +41,7 @@ _SECONDS = re.compile(r"^\s*\d+(\.\d+)?\s*$")
 _DURATIONS = (
     "access_token_ttl",
     "refresh_token_ttl",
+    "refresh_grace",
     "authorization_code_ttl",
     "authorization_request_ttl",
     "web_session_ttl",
@@ -115,6 +116,11 @@ class Settings(BaseSettings):
     # Durations read ISO 8601 (`P90D`, `PT15M`), `[D days, ]HH:MM:SS`, or a number of seconds (`3600`).
     access_token_ttl: timedelta = Field(timedelta(days=90), description="The seed's 90 days.")
     refresh_token_ttl: timedelta = Field(timedelta(days=180))
+    refresh_grace: timedelta = Field(
+        timedelta(seconds=30),
+        description="How long a rotated refresh token is still honoured (a client retrying a lost answer); "
+        "presented later it is taken for stolen and its whole grant is revoked.",
+    )
     authorization_code_ttl: timedelta = Field(timedelta(minutes=10))
     authorization_request_ttl: timedelta = Field(timedelta(minutes=30))
     web_session_ttl: timedelta = Field(timedelta(days=14))
@@ -172,6 +178,12 @@ class Settings(BaseSettings):
         description="Addresses or networks (CIDR) whose X-Forwarded-For/-Proto and X-Request-ID headers "
         "are believed; comma-separated or a JSON list. Empty: nobody's.",
     )
+    introspection_clients: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Client ids of Axiom's own resource servers: confidential clients that may introspect "
+        "any token at /oauth/introspect (any other client learns only about its own tokens); "
+        "comma-separated or a JSON list.",
+    )
     allowed_origins: list[str] = Field(
         default_factory=list, description="Extra browser origins allowed to call the MCP endpoint."
     )
@@ -182,7 +194,7 @@ class Settings(BaseSettings):
         "auto: text when stderr is a terminal, json otherwise.",
     )
 
-    @field_validator("trusted_proxies", mode="before")
+    @field_validator("trusted_proxies", "introspection_clients", mode="before")
     @classmethod
     def _split_list(cls, value: object) -> object:
         if isinstance(value, str):

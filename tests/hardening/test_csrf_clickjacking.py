@@ -46,7 +46,14 @@ WEB_ROUTES: dict[str, dict[str, str] | None] = {
     "/account": None,
     "/account/password": {"current_password": "{password}", "new_password": "another long one",
                           "confirm_password": "another long one"},
+    "/account/profile": {"name": "Planted"},
+    "/account/avatar": {"remove": "1"},
+    "/account/avatar.png": None,
+    "/account/export": {},
+    "/account/delete": {"password": "{password}"},
     "/apps": None,
+    "/apps/activity": None,
+    "/apps/disconnect": None,
     "/apps/revoke": {"client_id": "{client_id}"},
     "/oauth/consent": {"request_id": "{request_id}", "decision": "allow"},
     "/oauth/authorize": None,
@@ -107,7 +114,7 @@ class Browser:
                 "apps": [(a.client_id, a.scopes) for a in await list_connected_apps(session, self.user.id)],
                 "pending": await session.scalar(select(func.count()).select_from(OAuthAuthorizationRequest)
                                                 .where(OAuthAuthorizationRequest.client_id == self.client_id)),
-                "password": (await session.get(User, self.user.id)).password_hash,  # type: ignore[union-attr]
+                "account": [(u.password_hash, u.name, u.avatar) for u in [await session.get(User, self.user.id)] if u],
             }
 
 

@@ -39,11 +39,6 @@ async def _register(app: Callable[..., object], address: str) -> httpx.Response:
         return await client.post("/oauth/register", json=BODY)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="POST /oauth/register still calls the per-process RateLimiter: the lead switches it to "
-    "oauth.ratelimit.limit_registrations when merging the oauth_endpoints split (then drop this mark)",
-)
 async def test_instances_and_a_whole_ipv6_block_share_one_count(ctx: AppContext) -> None:
     strict = _strict(ctx)
     instances = [create_auth_app(strict), create_auth_app(strict)]

@@ -149,6 +149,11 @@ NON_ASCII_DOCUMENT_URLS = [
     ("label-too-long-for-idna", "https://" + "\u00e9" * 70 + ".example/meta.json"),
     ("empty-label-after-mapping", "https://a.\u3002.example/meta.json"),
     ("fullwidth-dot", "https://claude\uff0eai/meta.json"),
+    # ASCII, with control characters the HTTP client refuses to send (found by the fuzz suite: they
+    # escaped as httpx.InvalidURL, a 500). On loopback, which tests may fetch from, so the fetch is tried.
+    ("control-in-path", "http://127.0.0.1:9/meta\x01.json"),
+    ("delete-in-query", "http://127.0.0.1:9/meta.json?\x7f"),
+    ("tab-in-path", "http://127.0.0.1:9/me\tta.json"),
 ]
 
 

@@ -77,3 +77,16 @@ async def test_cleanup_removes_what_expired_and_keeps_the_rest(ctx: AppContext, 
     assert clients == {unused_but_consented, recent}
     for name, hashes in tokens.items():
         assert hashes == {hash_secret(f"{client_id}-{name}-live")}
+
+
+async def test_cleanup_keeps_a_named_resource_server(ctx: AppContext) -> None:
+    """A resource server only introspects, so it is never "used" at the token endpoint: naming it in
+    ``introspection_clients`` keeps it however long it looks unused."""
+    resource_server = await add_client(ctx, secret="axcs_resource-server-secret")
+    await _age(ctx, resource_server, days=30, used=False)
+    settings = ctx.settings.model_copy(update={"introspection_clients": [resource_server]})
+    async with ctx.db.session() as session:
+        await remove_expired(session, settings)
+    async with ctx.db.session() as session:
+        kept = await session.scalar(select(OAuthClient.client_id).where(OAuthClient.client_id == resource_server))
+    assert kept == resource_server

@@ -9,7 +9,8 @@ import httpx
 import pytest
 
 from axiom_mcp.context import AppContext
-from tests.oauth.helpers import CLAUDE_REDIRECT, add_client, approved_code, pkce
+from axiom_mcp.app import create_auth_app
+from tests.oauth.helpers import CLAUDE_REDIRECT, add_client, approved_code, pkce, with_settings
 from tests.support.factories import TestUser, make_token
 
 SECRET = "axcs_resource-server-secret"
@@ -95,25 +96,28 @@ async def test_revoke_errors(api: httpx.AsyncClient, ctx: AppContext, changes: d
 # --- introspection -------------------------------------------------------------------------------
 
 
-async def test_a_resource_server_introspects_with_client_credentials(api: httpx.AsyncClient, ctx: AppContext,
-                                                                     account: TestUser) -> None:
-    client_id, tokens = await _tokens(api, ctx, account)
+async def test_a_resource_server_introspects_with_client_credentials(ctx: AppContext, account: TestUser) -> None:
+    """A resource server the operator named in ``introspection_clients`` may ask about any token."""
     resource_server = await add_client(ctx, secret=SECRET, name="Reports service")
-    response = await api.post("/oauth/introspect", data={"token": tokens["access_token"]},
-                              headers=basic(resource_server, SECRET))
-    assert response.status_code == 200, response.text
-    body = response.json()
-    assert body["active"] is True and body["token_type"] == "Bearer"
-    assert (body["client_id"], body["sub"], body["aud"], body["iss"]) == (
-        client_id, account.id, ctx.settings.mcp_resource, ctx.settings.issuer)
-    assert body["scope"] == tokens["scope"] and body["exp"] > body["iat"]
-    refresh = await api.post("/oauth/introspect", data={"token": tokens["refresh_token"], "client_id": resource_server,
-                                                         "client_secret": SECRET})
-    assert refresh.json()["active"] is True and refresh.json()["token_type"] == "refresh_token"
-    await api.post("/oauth/revoke", data={"token": tokens["access_token"], "client_id": client_id})
-    after = await api.post("/oauth/introspect", data={"token": tokens["access_token"]},
-                           headers=basic(resource_server, SECRET))
-    assert after.json() == {"active": False}
+    named = with_settings(ctx, introspection_clients=[resource_server])
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=create_auth_app(named)),
+                                 base_url=ctx.settings.public_url) as api:
+        client_id, tokens = await _tokens(api, named, account)
+        response = await api.post("/oauth/introspect", data={"token": tokens["access_token"]},
+                                  headers=basic(resource_server, SECRET))
+        assert response.status_code == 200, response.text
+        body = response.json()
+        assert body["active"] is True and body["token_type"] == "Bearer"
+        assert (body["client_id"], body["sub"], body["aud"], body["iss"]) == (
+            client_id, account.id, named.settings.mcp_resource, ctx.settings.issuer)
+        assert body["scope"] == tokens["scope"] and body["exp"] > body["iat"]
+        refresh = await api.post("/oauth/introspect", data={"token": tokens["refresh_token"], "client_id": resource_server,
+                                                             "client_secret": SECRET})
+        assert refresh.json()["active"] is True and refresh.json()["token_type"] == "refresh_token"
+        await api.post("/oauth/revoke", data={"token": tokens["access_token"], "client_id": client_id})
+        after = await api.post("/oauth/introspect", data={"token": tokens["access_token"]},
+                               headers=basic(resource_server, SECRET))
+        assert after.json() == {"active": False}
 
 
 async def test_a_bearer_introspects_only_its_own_client_and_user(api: httpx.AsyncClient, ctx: AppContext,

@@ -6,6 +6,7 @@ from fastapi import FastAPI
 
 from axiom_mcp import __version__
 from axiom_mcp.auth_service.api_docs import install_api_docs
+from axiom_mcp.auth_service.rest_api.api_tokens import build_api_token_router
 from axiom_mcp.auth_service.rest_api.errors import install_error_handlers
 from axiom_mcp.auth_service.rest_api.activity import RecordActivity
 from axiom_mcp.auth_service.rest_api.limits import BodyLimit
@@ -31,6 +32,7 @@ def create_api_app(ctx: AppContext) -> FastAPI:
     app.add_middleware(BodyLimit, prefix="/api/")
     app.add_middleware(RecordActivity, activity=ctx.activity)
     app.include_router(build_api_router())
+    app.include_router(build_api_token_router())
     install_oauth_routes(app, ctx)
     app.add_route("/", root_endpoint(ctx.settings, "auth"), methods=["GET"], include_in_schema=False)
     return app

@@ -68,6 +68,7 @@ async def remove_expired(session: AsyncSession, settings: Settings) -> CleanupRe
     report.unused_clients = await purge(
         OAuthClient,
         OAuthClient.source.in_(("dcr", "cimd")),  # a CIMD row is only a cache of the document
+        OAuthClient.client_id.not_in(settings.introspection_clients),  # a resource server may only introspect
         or_(
             and_(OAuthClient.last_used.is_(None), OAuthClient.created <= stale),
             OAuthClient.last_used <= stale,

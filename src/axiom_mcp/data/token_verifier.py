@@ -18,7 +18,7 @@ from collections import OrderedDict
 from collections.abc import Coroutine
 from typing import Any
 
-from axiom_mcp.data.tokens import TokenInfo, find_access_token
+from axiom_mcp.data.tokens import MAX_CREDENTIAL_LENGTH, TokenInfo, find_access_token
 from axiom_mcp.db.engine import Database
 from axiom_mcp.ids import utcnow
 from axiom_mcp.security.secrets import hash_secret
@@ -45,7 +45,7 @@ class AccessTokenVerifier:
 
     async def verify(self, raw: str) -> TokenInfo | None:
         """What the token grants, or None when it is unknown, revoked or expired."""
-        if not raw or len(raw) > 512:
+        if not raw or len(raw) > MAX_CREDENTIAL_LENGTH:
             return None
         key = hash_secret(raw)
         hit = self._cache.get(key)

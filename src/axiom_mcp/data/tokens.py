@@ -1,6 +1,7 @@
 """Access tokens at rest: issued as random strings, stored as SHA-256 hashes, looked up by hash.
 
-The OAuth token endpoint, the API's login and every resource server (REST, MCP) share this.
+The OAuth token endpoint, the API's login and every resource server (REST, MCP) share this; the
+API's own tokens (``FIRST_PARTY_CLIENT_ID``) are listed and revoked by their holder here too.
 """
 
 from __future__ import annotations
@@ -8,14 +9,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from pydantic import BaseModel, Field
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from axiom_mcp.db.tables import OAuthAccessToken
+from axiom_mcp.errors import NotFoundError
 from axiom_mcp.ids import new_id, utcnow
 from axiom_mcp.security.secrets import hash_secret, new_secret
 
 ACCESS_TOKEN_PREFIX = "axat_"
+MAX_CREDENTIAL_LENGTH = 512
+"""Longer presented tokens, codes and secrets are refused unhashed: none this server issues is."""
 FIRST_PARTY_CLIENT_ID = "axiom-api"
 """The client id of tokens the API's own login issues (not an OAuth client)."""
 
@@ -71,22 +76,85 @@ async def issue_access_token(
     return raw, _info(row)
 
 
-async def find_access_token(session: AsyncSession, raw: str) -> TokenInfo | None:
-    """The live (unrevoked, unexpired) token with this value, or None.
+async def find_access_row(session: AsyncSession, raw: str) -> OAuthAccessToken | None:
+    """The access token with this value, whatever its state.
 
     Looked up by the hash's unique index: equality on a hash of a 256-bit secret leaks nothing
     useful through timing, and the raw token never reaches SQL.
     """
-    if not raw or len(raw) > 512:
+    if not raw or len(raw) > MAX_CREDENTIAL_LENGTH:
         return None
-    row = await session.scalar(select(OAuthAccessToken).where(OAuthAccessToken.token_hash == hash_secret(raw)))
+    return await session.scalar(select(OAuthAccessToken).where(OAuthAccessToken.token_hash == hash_secret(raw)))
+
+
+async def find_access_token(session: AsyncSession, raw: str) -> TokenInfo | None:
+    """The live (unrevoked, unexpired) token with this value, or None."""
+    row = await find_access_row(session, raw)
     if row is None or row.revoked or row.expires <= utcnow():
         return None
     return _info(row)
 
 
-async def revoke_access_token(session: AsyncSession, raw: str) -> bool:
+async def revoke_access_token(session: AsyncSession, raw: str, client_id: str | None = None) -> bool:
+    """Revoke the token with this value (only if it was issued to ``client_id``, when given);
+    True when it was."""
+    if not raw or len(raw) > MAX_CREDENTIAL_LENGTH:
+        return False
+    issued_to = () if client_id is None else (OAuthAccessToken.client_id == client_id,)
     result = await session.execute(
-        update(OAuthAccessToken).where(OAuthAccessToken.token_hash == hash_secret(raw)).values(revoked=True)
+        update(OAuthAccessToken)
+        .where(OAuthAccessToken.token_hash == hash_secret(raw), *issued_to)
+        .values(revoked=True)
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+class ApiToken(BaseModel):
+    """One live API token of a user, as its holder may see it (never the secret)."""
+
+    id: str
+    created: datetime
+    expires: datetime
+    scope: str
+    current: bool = Field(description="Whether this is the token of the request that lists them.")
+
+
+def _live_api_tokens(user_id: str) -> tuple[ColumnElement[bool], ...]:
+    return (
+        OAuthAccessToken.user_id == user_id,
+        OAuthAccessToken.client_id == FIRST_PARTY_CLIENT_ID,
+        OAuthAccessToken.revoked.is_(False),
+        OAuthAccessToken.expires > utcnow(),
+    )
+
+
+async def list_api_tokens(session: AsyncSession, user_id: str, current_id: str | None = None) -> list[ApiToken]:
+    """The user's live API tokens, newest first."""
+    rows = await session.scalars(
+        select(OAuthAccessToken)
+        .where(*_live_api_tokens(user_id))
+        .order_by(OAuthAccessToken.created.desc(), OAuthAccessToken.id)
+    )
+    return [
+        ApiToken(id=row.id, created=row.created, expires=row.expires, scope=row.scopes, current=row.id == current_id)
+        for row in rows
+    ]
+
+
+async def revoke_api_token(session: AsyncSession, user_id: str, token_id: str) -> None:
+    """Revoke one live API token of the user; NotFoundError when there is none with that id."""
+    result = await session.execute(
+        update(OAuthAccessToken).where(OAuthAccessToken.id == token_id, *_live_api_tokens(user_id)).values(revoked=True)
+    )
+    if not result.rowcount:  # type: ignore[attr-defined]
+        raise NotFoundError("No such API token.")
+
+
+async def revoke_api_tokens(session: AsyncSession, user_id: str) -> None:
+    """Revoke every API token of the user (their password changed)."""
+    await session.execute(update(OAuthAccessToken).where(*_live_api_tokens(user_id)).values(revoked=True))
+
+
+async def token_issued_at(session: AsyncSession, token_id: str) -> datetime | None:
+    """When the token with this id was issued (for an API token: its holder's login), if it exists."""
+    return await session.scalar(select(OAuthAccessToken.created).where(OAuthAccessToken.id == token_id))

@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from axiom_mcp.data.schemas import ProfileOut, storable
+from axiom_mcp.data.tokens import revoke_api_tokens
 from axiom_mcp.db.tables import NAME_MAX, User
 from axiom_mcp.errors import AuthenticationFailed, ConflictError, NotFoundError, ValidationFailed
 from axiom_mcp.ids import utcnow
@@ -105,6 +106,8 @@ async def get_profile(session: AsyncSession, user_id: str) -> ProfileOut:
 
 
 async def change_password(session: AsyncSession, user_id: str, current: str, new: str) -> None:
+    """Set a new password; every API token of the user dies with the old one (the caller makes the
+    token cache forget them: ``ctx.tokens.forget(user_id=..., client_id=FIRST_PARTY_CLIENT_ID)``)."""
     user = await get_user(session, user_id)
     if not await verify_password_off_loop(user.password_hash, current[:PASSWORD_MAX]):
         raise ValidationFailed("the current password is wrong", field="current_password")
@@ -112,6 +115,7 @@ async def change_password(session: AsyncSession, user_id: str, current: str, new
         raise ValidationFailed(f"the new password needs {PASSWORD_MIN} to {PASSWORD_MAX} characters", field="password")
     user.password_hash = await hash_password_off_loop(new)
     user.updated = utcnow()
+    await revoke_api_tokens(session, user_id)
 
 
 async def list_users(session: AsyncSession) -> list[User]:

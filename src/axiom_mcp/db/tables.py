@@ -244,7 +244,8 @@ class OAuthRefreshToken(Base):
     resource: Mapped[str | None] = mapped_column(Text, default=None)
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
     rotated_at: Mapped[datetime | None] = mapped_column(default=None)
-    """When this token was exchanged for its successor; it stays valid until the successor is used."""
+    """When this token was replaced: exchanged for its successor, or (an unused successor) replaced by a
+    retry of its parent. Presented again after the refresh grace, it revokes its grant."""
     successor_used: Mapped[bool] = mapped_column(Boolean, default=False)
     created: Mapped[datetime] = mapped_column(default=utcnow)
     expires: Mapped[datetime] = mapped_column(index=True)

@@ -40,6 +40,7 @@ from axiom_mcp.data.tokens import TokenInfo
 from axiom_mcp.http_common.body import BodyTooLarge, buffer_body
 from axiom_mcp.mcp_server.metadata import challenge_scope, resource_metadata_url
 from axiom_mcp.mcp_server.token_verifier import McpTokenVerifier, access_token
+from axiom_mcp.security.bearer import bearer_token as parse_bearer
 from axiom_mcp.settings import Settings
 
 MAX_BODY_BYTES = 4 * 1024 * 1024
@@ -90,9 +91,7 @@ def bearer_token(scope: Scope) -> str | None:
     """The token of an ``Authorization: Bearer <token>`` header (RFC 6750 section 2.1), if any."""
     for key, value in scope["headers"]:
         if key == b"authorization":
-            kind, _, token = value.decode("latin-1").partition(" ")
-            token = token.strip()
-            return token if kind.lower() == "bearer" and token else None
+            return parse_bearer(value.decode("latin-1"))
     return None
 
 

@@ -11,17 +11,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from axiom_mcp.db.tables import OAuthClient, OAuthConsent
+from axiom_mcp.data import consents
 from axiom_mcp.errors import NotFoundError
-from axiom_mcp.ids import utcnow
 from axiom_mcp.oauth.clients import display_name
 from axiom_mcp.oauth.grants import revoke_user_client
 from axiom_mcp.oauth.redirects import redirect_host
 from axiom_mcp.oauth.scopes import format_scope, ordered, split_scope
-from axiom_mcp.data.upsert import insert_if_absent
 
 
 @dataclass
@@ -39,45 +36,16 @@ class ConnectedApp:
 async def record_consent(session: AsyncSession, user_id: str, client_id: str, scopes: Iterable[str]) -> None:
     """Create the consent, or widen it to include ``scopes`` (tokens granted earlier still exist)."""
     scopes = list(scopes)
-    now = utcnow()
-    inserted = await insert_if_absent(
-        session,
-        OAuthConsent,
-        {"user_id": user_id, "client_id": client_id, "scopes": format_scope(scopes), "created": now, "updated": now},
-        ["user_id", "client_id"],
-    )
-    if inserted:
+    if await consents.add_consent(session, user_id, client_id, format_scope(scopes)):
         return
-    current = await session.scalar(
-        select(OAuthConsent.scopes).where(OAuthConsent.user_id == user_id, OAuthConsent.client_id == client_id)
-    )
-    merged = format_scope([*split_scope(current), *scopes])
-    await session.execute(
-        update(OAuthConsent)
-        .where(OAuthConsent.user_id == user_id, OAuthConsent.client_id == client_id)
-        .values(scopes=merged, updated=now)
-    )
-
-
-async def touch_consent(session: AsyncSession, user_id: str, client_id: str) -> None:
-    """Note that the app used its access (a token was issued or refreshed)."""
-    await session.execute(
-        update(OAuthConsent)
-        .where(OAuthConsent.user_id == user_id, OAuthConsent.client_id == client_id)
-        .values(last_used=utcnow())
-    )
+    current = await consents.consented_scopes(session, user_id, client_id)
+    await consents.set_consented_scopes(session, user_id, client_id, format_scope([*split_scope(current), *scopes]))
 
 
 async def list_connected_apps(session: AsyncSession, user_id: str) -> list[ConnectedApp]:
     """The user's connected apps, most recently approved first."""
-    rows = await session.execute(
-        select(OAuthConsent, OAuthClient)
-        .outerjoin(OAuthClient, OAuthClient.client_id == OAuthConsent.client_id)
-        .where(OAuthConsent.user_id == user_id)
-        .order_by(OAuthConsent.updated.desc(), OAuthConsent.id)
-    )
     apps = []
-    for consent, client in rows:
+    for consent, client in await consents.consents_with_clients(session, user_id):
         uris = list(client.redirect_uris) if client is not None else []
         apps.append(
             ConnectedApp(
@@ -98,9 +66,6 @@ async def revoke_connected_app(session: AsyncSession, user_id: str, client_id: s
 
     Raises ``NotFoundError`` when the user has no such connected app.
     """
-    result = await session.execute(
-        delete(OAuthConsent).where(OAuthConsent.user_id == user_id, OAuthConsent.client_id == client_id)
-    )
-    if not result.rowcount:  # type: ignore[attr-defined]
+    if not await consents.delete_consent(session, user_id, client_id):
         raise NotFoundError("No such connected app.")
     await revoke_user_client(session, user_id, client_id)

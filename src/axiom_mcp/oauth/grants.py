@@ -3,30 +3,20 @@ of one user and client. The caller makes the in-process token cache forget them 
 
 from __future__ import annotations
 
-from sqlalchemy import delete, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from axiom_mcp.db.tables import OAuthAccessToken, OAuthAuthorizationCode, OAuthRefreshToken
+from axiom_mcp.data import grants
 from axiom_mcp.oauth.errors import Revoked
 
 
 async def revoke_grant(session: AsyncSession, grant_id: str) -> Revoked:
     """Revoke every access and refresh token issued from one authorization code (RFC 6749 10.5,
-    OAuth 2.1 4.1.3: a replayed code or a reused refresh token kills the whole chain)."""
-    await session.execute(update(OAuthAccessToken).where(OAuthAccessToken.grant_id == grant_id).values(revoked=True))
-    await session.execute(update(OAuthRefreshToken).where(OAuthRefreshToken.grant_id == grant_id).values(revoked=True))
+    OAuth 2.1 4.1.3, RFC 9700 4.14.2: a replayed code or a reused refresh token kills the grant)."""
+    await grants.revoke_grant_tokens(session, grant_id)
     return Revoked(grant_id=grant_id)
 
 
 async def revoke_user_client(session: AsyncSession, user_id: str, client_id: str) -> Revoked:
     """Revoke every token of one user for one client, and drop codes not yet redeemed."""
-    for table in (OAuthAccessToken, OAuthRefreshToken):
-        await session.execute(
-            update(table).where(table.user_id == user_id, table.client_id == client_id).values(revoked=True)
-        )
-    await session.execute(
-        delete(OAuthAuthorizationCode).where(
-            OAuthAuthorizationCode.user_id == user_id, OAuthAuthorizationCode.client_id == client_id
-        )
-    )
+    await grants.revoke_user_client_tokens(session, user_id, client_id)
     return Revoked(user_id=user_id, client_id=client_id)

@@ -1,31 +1,29 @@
 """Token introspection (RFC 7662), for resource servers that run apart from this database, and
-the seed's ``/oauth/validate``.
+the original server's ``/oauth/validate``.
 
-Who may introspect (RFC 7662 section 2.1 requires some authorization, section 4 warns about
-token scanning):
-- a confidential client authenticated with its secret may introspect any token: that is how a
-  separately deployed resource server asks (register it once as a confidential client);
-- a caller presenting a live bearer access token may introspect tokens of the same user and
-  client (a client checking its own tokens); other tokens read as inactive to it;
-- anyone else gets ``invalid_client`` (401).
-Either way the caller must already hold the token it asks about; tokens carry 256 random bits,
-so guessing through this endpoint is hopeless.
+Who learns about a token (RFC 7662 section 2.1 requires some authorization, section 4 warns
+about token scanning): its own client, and Axiom's own resource servers, the confidential clients
+named in ``settings.introspection_clients`` (a separately deployed resource server is registered
+as a confidential client and named there). Anyone else learns nothing: the answer is
+``{"active": false}``, as for an unknown token, so a stolen token cannot be tested here.
+- A confidential client authenticates with its secret (a public client's id proves nothing:
+  ``invalid_client``);
+- a caller presenting a live bearer access token asks as that token's client, about tokens of
+  the same user only.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from axiom_mcp.data.tokens import TokenInfo
-from axiom_mcp.db.tables import OAuthAccessToken, OAuthRefreshToken
+from axiom_mcp.data.oauth_tokens import find_refresh_token
+from axiom_mcp.data.tokens import TokenInfo, find_access_row
 from axiom_mcp.ids import utcnow
 from axiom_mcp.oauth.errors import InvalidRequest
 from axiom_mcp.oauth.params import Params
-from axiom_mcp.oauth.token import MAX_CREDENTIAL_LENGTH
-from axiom_mcp.security.secrets import hash_secret
 from axiom_mcp.settings import Settings
 
 INACTIVE: dict[str, Any] = {"active": False}
@@ -37,11 +35,8 @@ def _timestamp(value: Any) -> int:
 
 async def describe(session: AsyncSession, settings: Settings, raw: str) -> dict[str, Any]:
     """RFC 7662 section 2.2 for one token: access tokens first, then refresh tokens."""
-    if not raw or len(raw) > MAX_CREDENTIAL_LENGTH:
-        return dict(INACTIVE)
     now = utcnow()
-    digest = hash_secret(raw)
-    access = await session.scalar(select(OAuthAccessToken).where(OAuthAccessToken.token_hash == digest))
+    access = await find_access_row(session, raw)
     if access is not None:
         if access.revoked or access.expires <= now:
             return dict(INACTIVE)
@@ -56,7 +51,7 @@ async def describe(session: AsyncSession, settings: Settings, raw: str) -> dict[
             "exp": _timestamp(access.expires),
             "iat": _timestamp(access.created),
         }
-    refresh = await session.scalar(select(OAuthRefreshToken).where(OAuthRefreshToken.token_hash == digest))
+    refresh = await find_refresh_token(session, raw)
     if refresh is None or refresh.revoked or refresh.successor_used or refresh.expires <= now:
         return dict(INACTIVE)
     return {
@@ -72,23 +67,34 @@ async def describe(session: AsyncSession, settings: Settings, raw: str) -> dict[
     }
 
 
-async def introspect(
-    session: AsyncSession, settings: Settings, params: Params, *, bearer: TokenInfo | None
-) -> dict[str, Any]:
-    """RFC 7662 section 2.1. ``bearer`` is the caller's own token when it authenticated with one
-    (None for an authenticated confidential client, which may ask about any token)."""
+@dataclass(frozen=True)
+class Asker:
+    """Who asks: an authenticated client, or (``user_id`` set) the holder of a bearer token."""
+
+    client_id: str
+    user_id: str | None = None
+
+
+def may_learn(settings: Settings, asker: Asker, answer: dict[str, Any]) -> bool:
+    """Whether ``asker`` may be told about the token described by ``answer``."""
+    if asker.user_id is None and asker.client_id in settings.introspection_clients:
+        return True
+    return answer["client_id"] == asker.client_id and asker.user_id in (None, answer["sub"])
+
+
+async def introspect(session: AsyncSession, settings: Settings, params: Params, asker: Asker) -> dict[str, Any]:
+    """RFC 7662 section 2.1: the token's description, or inactive to an asker with no right to it."""
     raw = params.get("token")
     if raw is None:
         raise InvalidRequest("token is required.")
     answer = await describe(session, settings, raw)
-    if bearer is not None and answer["active"]:
-        if (answer["client_id"], answer["sub"]) != (bearer.client_id, bearer.user_id):
-            return dict(INACTIVE)
+    if answer["active"] and not may_learn(settings, asker, answer):
+        return dict(INACTIVE)
     return answer
 
 
 def validation(settings: Settings, info: TokenInfo) -> dict[str, Any]:
-    """The seed's ``POST /oauth/validate`` answer for a live access token."""
+    """The original server's ``POST /oauth/validate`` answer for a live access token."""
     return {
         "valid": True,
         "user_id": info.user_id,

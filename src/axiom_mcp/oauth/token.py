@@ -3,14 +3,15 @@
 - authorization_code (RFC 6749 4.1.3, RFC 7636 4.6, OAuth 2.1 4.1.3): the code is single use,
   bound to its client and redirect URI, and redeemed only with the PKCE verifier. A code presented
   a second time revokes every token issued from it (``grants.revoke_grant``).
-- refresh_token (RFC 6749 section 6, OAuth 2.1 4.3.1): rotated on every use. The previous token
-  stays valid until its successor is first used, because clients retry and race; presenting it
-  again in that window replaces the unused successor. Presenting a token whose successor has
-  been used is reuse, and revokes the whole chain (code, access and refresh tokens).
+- refresh_token (RFC 6749 section 6, OAuth 2.1 4.3.1, RFC 9700 4.14.2): rotated on every use.
+  Clients retry and race, so for ``settings.refresh_grace`` after its first use the previous token
+  may be presented again while its successor is unused: that replaces the successor. Anything
+  else is reuse of a stolen copy and revokes the whole grant (every access and refresh token):
+  a replaced token presented after the grace, or a token whose successor has been used.
 - Refresh tokens are issued to clients whose registered grant_types include ``refresh_token``
   (Claude and ChatGPT register it; ChatGPT does not ask for ``offline_access``).
-- Access tokens live ``settings.access_token_ttl`` (90 days, the seed's: Claude often never
-  refreshes); their audience is the resource bound at authorization (RFC 8707).
+- Access tokens live ``settings.access_token_ttl`` (90 days, as the original server gave them:
+  Claude often never refreshes); their audience is the resource bound at authorization (RFC 8707).
 
 Why not the mcp SDK's ``TokenHandler``: it is bound to Starlette and its provider protocol, has
 no notion of replay revocation, rotation grace or our resource rules, and parses ``redirect_uri``
@@ -22,15 +23,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from axiom_mcp.data import oauth_tokens
+from axiom_mcp.data.consents import touch_consent
 from axiom_mcp.data.tokens import issue_access_token
-from axiom_mcp.db.tables import OAuthAuthorizationCode, OAuthRefreshToken
 from axiom_mcp.ids import utcnow
 from axiom_mcp.oauth import pkce
 from axiom_mcp.oauth.clients import ClientInfo, touch_client
-from axiom_mcp.oauth.consents import touch_consent
 from axiom_mcp.oauth.errors import (
     InvalidGrant,
     InvalidRequest,
@@ -44,11 +44,10 @@ from axiom_mcp.oauth.errors import (
 from axiom_mcp.oauth.grants import revoke_grant
 from axiom_mcp.oauth.params import Params
 from axiom_mcp.oauth.scopes import format_scope, ordered, split_scope
-from axiom_mcp.security.secrets import hash_secret, new_secret
+from axiom_mcp.security.secrets import new_secret
 from axiom_mcp.settings import Settings
 
 REFRESH_TOKEN_PREFIX = "axrt_"
-MAX_CREDENTIAL_LENGTH = 512
 
 
 @dataclass
@@ -93,19 +92,16 @@ async def _issue(
     }
     if client.gets_refresh_tokens:
         refresh = new_secret(REFRESH_TOKEN_PREFIX)
-        now = utcnow()
-        session.add(
-            OAuthRefreshToken(
-                token_hash=hash_secret(refresh),
-                grant_id=grant_id,
-                parent_id=parent_id,
-                client_id=client.client_id,
-                user_id=user_id,
-                scopes=format_scope(refresh_scopes),
-                resource=resource,
-                created=now,
-                expires=now + settings.refresh_token_ttl,
-            )
+        await oauth_tokens.add_refresh_token(
+            session,
+            refresh,
+            grant_id=grant_id,
+            parent_id=parent_id,
+            client_id=client.client_id,
+            user_id=user_id,
+            scopes=format_scope(refresh_scopes),
+            resource=resource,
+            ttl=settings.refresh_token_ttl,
         )
         body["refresh_token"] = refresh
     await touch_consent(session, user_id, client.client_id)
@@ -119,20 +115,11 @@ async def exchange_code(session: AsyncSession, settings: Settings, client: Clien
     raw = params.get("code")
     if raw is None:
         raise InvalidRequest("code is required.")
-    code = None
-    if len(raw) <= MAX_CREDENTIAL_LENGTH:
-        code = await session.scalar(
-            select(OAuthAuthorizationCode).where(OAuthAuthorizationCode.code_hash == hash_secret(raw))
-        )
+    code = await oauth_tokens.find_code(session, raw)
     if code is None:
         raise InvalidGrant("Unknown authorization code.")
     # Burn the code before anything else can fail: whatever happens next, it never works again.
-    burned = await session.execute(
-        update(OAuthAuthorizationCode)
-        .where(OAuthAuthorizationCode.id == code.id, OAuthAuthorizationCode.used.is_(False))
-        .values(used=True)
-    )
-    if not burned.rowcount:  # type: ignore[attr-defined]
+    if not await oauth_tokens.burn_code(session, code.id):
         revoked = await revoke_grant(session, code.grant_id)
         raise InvalidGrant("This authorization code was already used; its tokens are revoked.", revoked=[revoked])
     try:
@@ -172,17 +159,17 @@ async def refresh(session: AsyncSession, settings: Settings, client: ClientInfo,
         raise InvalidRequest("refresh_token is required.")
     if not client.gets_refresh_tokens:
         raise UnauthorizedClient("This client is not registered for the refresh_token grant.")
-    row = None
-    if len(raw) <= MAX_CREDENTIAL_LENGTH:
-        row = await session.scalar(select(OAuthRefreshToken).where(OAuthRefreshToken.token_hash == hash_secret(raw)))
+    row = await oauth_tokens.find_refresh_token(session, raw)
     if row is None or row.client_id != client.client_id:
         raise InvalidGrant("Unknown refresh token.")
-    if row.revoked:
-        raise InvalidGrant("The refresh token was revoked.")
-    if row.successor_used:
+    now = utcnow()
+    in_grace = row.rotated_at is not None and now - row.rotated_at <= settings.refresh_grace
+    if row.revoked and in_grace:
+        raise InvalidGrant("The refresh token was replaced by a newer one.")  # the loser of a race
+    if row.revoked or row.successor_used or (row.rotated_at is not None and not in_grace):
         revoked = await revoke_grant(session, row.grant_id)
-        raise InvalidGrant("This refresh token was already rotated; the grant is revoked.", revoked=[revoked])
-    if row.expires <= utcnow():
+        raise InvalidGrant("This refresh token was replaced or revoked; its grant is revoked.", revoked=[revoked])
+    if row.expires <= now:
         raise InvalidGrant("The refresh token has expired.")
     _check_resource(params, row.resource)
     granted = split_scope(row.scopes)
@@ -194,25 +181,13 @@ async def refresh(session: AsyncSession, settings: Settings, client: ClientInfo,
             raise InvalidScope("A refresh may only narrow the scopes originally granted.")
         scopes = ordered(wanted)
 
-    now = utcnow()
-    first_use = await session.execute(
-        update(OAuthRefreshToken)
-        .where(OAuthRefreshToken.id == row.id, OAuthRefreshToken.rotated_at.is_(None))
-        .values(rotated_at=now)
-    )
-    if not first_use.rowcount:  # type: ignore[attr-defined]
-        # A retry inside the grace window: the successor handed out before was never used.
+    if not await oauth_tokens.mark_replaced(session, row.id, now):
+        # A retry inside the grace: the successor handed out before was never used.
         # Replace it, so at most one unused successor exists.
-        await session.execute(
-            update(OAuthRefreshToken)
-            .where(OAuthRefreshToken.parent_id == row.id, OAuthRefreshToken.rotated_at.is_(None))
-            .values(revoked=True)
-        )
+        await oauth_tokens.replace_unused_successors(session, row.id, now)
     if row.parent_id is not None:
         # This token's first use retires its predecessor for good.
-        await session.execute(
-            update(OAuthRefreshToken).where(OAuthRefreshToken.id == row.parent_id).values(successor_used=True)
-        )
+        await oauth_tokens.retire(session, row.parent_id)
     body = await _issue(
         session,
         settings,

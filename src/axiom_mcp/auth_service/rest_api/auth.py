@@ -9,9 +9,9 @@ from fastapi import Request
 
 from axiom_mcp.auth_service.rest_api.activity import TOKEN_STATE
 from axiom_mcp.context import AppContext
-from axiom_mcp.data.tokens import TokenInfo
+from axiom_mcp.data.tokens import FIRST_PARTY_CLIENT_ID, TokenInfo
 from axiom_mcp.errors import AuthenticationFailed, PermissionDenied
-
+from axiom_mcp.security.bearer import bearer_token
 
 REALM = "Axiom API"
 
@@ -20,20 +20,12 @@ class TokenMissing(AuthenticationFailed):
     """No bearer token at all: RFC 6750 section 3.1 says to send no error code then."""
 
 
-def bearer_token(request: Request) -> str | None:
-    header = request.headers.get("authorization", "")
-    scheme, _, value = header.partition(" ")
-    if scheme.lower() != "bearer" or not value.strip():
-        return None
-    return value.strip()
-
-
 def require_scope(scope: str) -> Callable[[Request], Coroutine[Any, Any, TokenInfo]]:
     """A FastAPI dependency: the caller's token, which must be live, for the API, and carry ``scope``."""
 
     async def dependency(request: Request) -> TokenInfo:
         ctx: AppContext = request.app.state.ctx
-        raw = bearer_token(request)
+        raw = bearer_token(request.headers.get("authorization"))
         if raw is None:
             raise TokenMissing("A bearer token is required.")
         info = await ctx.tokens.verify(raw)
@@ -45,3 +37,17 @@ def require_scope(scope: str) -> Callable[[Request], Coroutine[Any, Any, TokenIn
         return info
 
     return dependency
+
+
+async def require_api_token(request: Request) -> TokenInfo:
+    """A FastAPI dependency: the caller's token, which must be one of the API's own (from login)."""
+    ctx: AppContext = request.app.state.ctx
+    raw = bearer_token(request.headers.get("authorization"))
+    if raw is None:
+        raise TokenMissing("A bearer token is required.")
+    info = await ctx.tokens.verify(raw)
+    if info is None or info.resource != ctx.settings.api_resource:
+        raise AuthenticationFailed("The token is invalid, expired, revoked or not for this API.")
+    if info.client_id != FIRST_PARTY_CLIENT_ID:
+        raise PermissionDenied("Only a token from POST /api/v1/auth/login may manage API tokens.")
+    return info

@@ -8,6 +8,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from axiom_mcp.data import signup_throttle, throttle, users, web_sessions
+from axiom_mcp.data.tokens import FIRST_PARTY_CLIENT_ID
 from axiom_mcp.errors import AuthenticationFailed, ConflictError, RateLimited, ValidationFailed
 from axiom_mcp.web.forms import field_errors
 from axiom_mcp.web.redirects import landing, safe_return_to
@@ -141,6 +142,7 @@ async def change_password(request: Request, visit: Visit) -> Response:
             errors[name] = message if message.endswith(".") else message + "."
     if errors:
         return visit.render("account.html", status=400, title="Your account", section="account", errors=errors)
+    visit.ctx.tokens.forget(user_id=visit.user_id, client_id=FIRST_PARTY_CLIENT_ID)  # the API tokens died with it
     return visit.redirect("/account", notice="password")
 
 
