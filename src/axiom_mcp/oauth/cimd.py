@@ -47,7 +47,7 @@ from axiom_mcp.ids import utcnow
 from axiom_mcp.oauth.client_metadata import CODE_GRANT, REFRESH_GRANT, extra_metadata
 from axiom_mcp.oauth.errors import InvalidClient, OAuthError
 from axiom_mcp.oauth.ratelimit import RateLimiter
-from axiom_mcp.oauth.redirects import check_redirect_uris
+from axiom_mcp.oauth.redirects import check_redirect_uris, has_invisible_characters
 from axiom_mcp.oauth.resolver import BoundedResolver, LookupFailed
 from axiom_mcp.oauth.scopes import known_scopes
 from axiom_mcp.settings import Settings
@@ -77,6 +77,8 @@ def check_document_url(url: str, settings: Settings) -> SplitResult:
     """The URL rules of the draft (section 3): https, a path, no fragment, no user info, no dot segments."""
     if not url.isascii():
         raise DocumentRefused("The client_id URL is not ASCII (an internationalized host must be punycode).")
+    if has_invisible_characters(url):
+        raise DocumentRefused("The client_id URL contains whitespace or control characters.")
     try:
         parts = urlsplit(url)
         _ = parts.port
@@ -172,7 +174,7 @@ async def fetch_document(url: str, settings: Settings, resolver: BoundedResolver
             body = await _download(parts, settings, resolver)
     except TimeoutError as exc:
         raise DocumentRefused("Fetching the client metadata document timed out.") from exc
-    except httpx.HTTPError as exc:
+    except (httpx.HTTPError, httpx.InvalidURL) as exc:  # InvalidURL is no HTTPError
         raise DocumentRefused(f"Fetching the client metadata document failed ({type(exc).__name__}).") from exc
     try:
         document = json.loads(body)
