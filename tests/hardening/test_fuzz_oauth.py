@@ -27,7 +27,7 @@ from urllib.parse import urlencode, urlsplit
 
 import httpx
 import pytest
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 
 from axiom_mcp.app import create_auth_app
@@ -281,6 +281,7 @@ async def test_authorization_page_never_redirects_anywhere_else(target: Target, 
     if data.draw(st.booleans()):  # often start from a valid request and spoil some of it
         base = list(authorize_params_for(live).items())
         params = base + params
+    assume(len(urlencode(params)) < 65_000)  # httpx cannot send a longer query (its own InvalidURL)
     response = await target.api.get("/oauth/authorize", params=params)
     assert response.status_code < 500, (response.status_code, response.text[:300])
     event(f"{response.status_code} {query_of(response.headers.get('location', '')).get('error', '')}".strip())
