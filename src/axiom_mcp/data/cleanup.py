@@ -1,5 +1,6 @@
 """Removing what has expired: codes, pending requests, tokens, web sessions, unused registrations,
-login-throttle counts nobody has added to for a window, sign-up counts of ended windows."""
+login-throttle counts nobody has added to for a window, sign-up counts of ended windows, mailed
+links past their hour."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from axiom_mcp.data import signup_throttle, throttle
+from axiom_mcp.data import one_time_links, signup_throttle, throttle
 from axiom_mcp.db.tables import (
     OAuthAccessToken,
     OAuthAuthorizationCode,
@@ -32,6 +33,7 @@ class CleanupReport:
     unused_clients: int = 0
     login_throttle: int = 0
     signup_throttle: int = 0
+    one_time_links: int = 0
 
     def total(self) -> int:
         return sum(vars(self).values())
@@ -57,6 +59,7 @@ async def remove_expired(session: AsyncSession, settings: Settings) -> CleanupRe
     report.web_sessions = await purge(WebSession, WebSession.expires <= now)
     report.login_throttle = await throttle.remove_stale(session, now)
     report.signup_throttle = await signup_throttle.remove_stale(session, settings, now)
+    report.one_time_links = await one_time_links.remove_expired(session, now)
     # Claude and others register anew on every connect: reap registrations nobody ever used, or that
     # went unused for the configured time and hold no consent.
     stale = now - settings.unused_client_ttl
