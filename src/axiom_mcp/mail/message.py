@@ -48,5 +48,6 @@ def as_email(letter: Letter, sender: str) -> EmailMessage:
     message["Subject"] = letter.subject
     message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2].strip("> ") or "localhost")
     message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation replies to a robot
-    message.set_content(letter.text)
+    # 8bit, not quoted-printable: a link stays whole in the message's source (and in a saved .eml).
+    message.set_content(letter.text, cte="8bit")
     return message

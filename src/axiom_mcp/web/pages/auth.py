@@ -10,6 +10,8 @@ from starlette.routing import Route
 from axiom_mcp.data import signup_throttle, throttle, users, web_sessions
 from axiom_mcp.errors import AuthenticationFailed, ConflictError, RateLimited, ValidationFailed
 from axiom_mcp.web.forms import field_errors
+from axiom_mcp.web.mailing import mail_folder_hint, send_after
+from axiom_mcp.web.pages.email import verification_letter
 from axiom_mcp.web.redirects import landing, safe_return_to
 from axiom_mcp.web.visits import Visit, anyone, signed_in
 
@@ -94,7 +96,9 @@ async def signup(request: Request, visit: Visit) -> Response:
     if errors:
         return visit.render("signup.html", status=status, headers=headers, title="Create your account",
                             return_to=return_to, values=values, errors=errors)
-    return await _sign_in(visit, user.id, landing(return_to, visit.url("/", notice="welcome")))
+    letter = await verification_letter(visit, users.profile_out(user))
+    return send_after(await _sign_in(visit, user.id, landing(return_to, visit.url("/", notice="welcome"))),
+                      visit, letter)
 
 
 @signed_in
@@ -111,7 +115,8 @@ async def logout(request: Request, visit: Visit) -> Response:
 
 @signed_in
 async def account(request: Request, visit: Visit) -> Response:
-    return visit.render("account.html", title="Your account", section="account", errors={})
+    return visit.render("account.html", title="Your account", section="account", errors={},
+                        mail_folder=mail_folder_hint(visit))
 
 
 @signed_in
@@ -136,7 +141,8 @@ async def change_password(request: Request, visit: Visit) -> Response:
             message = exc.message[:1].upper() + exc.message[1:]
             errors[name] = message if message.endswith(".") else message + "."
     if errors:
-        return visit.render("account.html", status=400, title="Your account", section="account", errors=errors)
+        return visit.render("account.html", status=400, title="Your account", section="account", errors=errors,
+                            mail_folder=mail_folder_hint(visit))
     return visit.redirect("/account", notice="password")
 
 

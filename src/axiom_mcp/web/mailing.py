@@ -1,0 +1,62 @@
+"""Mail sent from the pages: links back to this app, the per-address limit, delivery after the response.
+
+Delivery runs after the response has gone (a Starlette background task): a slow or broken mail
+server neither delays a page nor shows in its answer, so an answer cannot tell whether a message
+was sent at all.
+"""
+
+from __future__ import annotations
+
+import math
+
+from starlette.background import BackgroundTask
+from starlette.responses import Response
+
+from axiom_mcp.data import signup_throttle
+from axiom_mcp.errors import RateLimited
+from axiom_mcp.mail.message import Letter
+from axiom_mcp.mail.outbox import post, undelivered_folder
+from axiom_mcp.web.visits import Visit
+
+
+def link_to(visit: Visit, path: str, token: str) -> str:
+    """The absolute URL of a page of this app carrying a mailed link's token (never from the Host header)."""
+    return visit.ctx.settings.web_url + visit.url(path, token=token)
+
+
+async def count_mail_request(visit: Visit) -> None:
+    """Count a request that sends mail against its client address, or raise RateLimited.
+
+    It draws on the sign-up budget of the address (``signup_rate_limit`` per ``signup_rate_window``):
+    both let an anonymous visitor make the server work and write to strangers. The one place to
+    switch to the unified limiter.
+    """
+    address = visit.request.client.host if visit.request.client else None
+    try:
+        async with visit.ctx.db.session() as session:
+            await signup_throttle.begin_signup(session, visit.ctx.settings, address)
+    except RateLimited as exc:
+        minutes = math.ceil(exc.retry_after / 60)
+        raise RateLimited(
+            f"Too many requests from this address. Try again in {minutes} minute{'s' if minutes != 1 else ''}.",
+            retry_after=exc.retry_after,
+        ) from exc
+
+
+def send_after(response: Response, visit: Visit, *letters: Letter) -> Response:
+    """Deliver ``letters`` once ``response`` has been sent."""
+    settings = visit.ctx.settings
+
+    async def deliver() -> None:
+        for letter in letters:
+            await post(settings, letter)
+
+    if letters:
+        response.background = BackgroundTask(deliver)
+    return response
+
+
+def mail_folder_hint(visit: Visit) -> str | None:
+    """Where the messages are when they cannot leave this server (development without SMTP), else None."""
+    folder = undelivered_folder(visit.ctx.settings)
+    return None if folder is None else f"{folder}/"
