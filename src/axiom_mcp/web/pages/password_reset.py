@@ -102,6 +102,8 @@ async def disconnect_all(request: Request, visit: Visit) -> Response:
     async with visit.ctx.db.session() as session:
         apps = await list_connected_apps(session, visit.user_id)
         if request.method == "GET":
+            if not apps:
+                return visit.redirect("/apps")
             return visit.render("disconnect_all.html", title="Disconnect your apps?", section="apps", apps=apps)
         for app in apps:
             await revoke_connected_app(session, visit.user_id, app.client_id)
