@@ -29,7 +29,7 @@ from axiom_mcp.app import create_auth_app, create_web_app
 from axiom_mcp.context import AppContext
 from axiom_mcp.data import records
 from axiom_mcp.data.schemas import ClientCreate, ItemCreate, PageQuery, TagCreate
-from axiom_mcp.db.tables import OAuthAuthorizationRequest, User, WebSession
+from axiom_mcp.db.tables import OAuthAuthorizationRequest, OneTimeLink, User, WebSession
 from axiom_mcp.oauth.consents import list_connected_apps
 from tests.hardening.oauth_flow import Pkce, authorize_params, query_of, register
 from tests.support.factories import TestUser, make_user
@@ -46,8 +46,15 @@ WEB_ROUTES: dict[str, dict[str, str] | None] = {
     "/account": None,
     "/account/password": {"current_password": "{password}", "new_password": "another long one",
                           "confirm_password": "another long one"},
+    "/auth/forgot": {"email": "{email}"},
+    "/auth/reset": {"token": "axol_unknown", "new_password": "another long one", "confirm_password": "another long one"},
+    "/auth/verify": None,
+    "/account/email": {"new_email": "new-{nonce}@example.com", "email_password": "{password}"},
+    "/account/email/verify": {},
+    "/account/email/confirm": {"token": "axol_unknown"},
     "/apps": None,
     "/apps/revoke": {"client_id": "{client_id}"},
+    "/apps/disconnect-all": {},
     "/oauth/consent": {"request_id": "{request_id}", "decision": "allow"},
     "/oauth/authorize": None,
     "/robots.txt": None,
@@ -108,6 +115,9 @@ class Browser:
                 "pending": await session.scalar(select(func.count()).select_from(OAuthAuthorizationRequest)
                                                 .where(OAuthAuthorizationRequest.client_id == self.client_id)),
                 "password": (await session.get(User, self.user.id)).password_hash,  # type: ignore[union-attr]
+                "email": (await session.get(User, self.user.id)).email,  # type: ignore[union-attr]
+                "links": await session.scalar(select(func.count()).select_from(OneTimeLink)
+                                              .where(OneTimeLink.user_id == self.user.id)),
             }
 
 

@@ -37,7 +37,7 @@ async def test_without_smtp_the_message_is_logged_and_kept_as_eml(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO, logger="axiom.mail")
-    await post(settings(tmp_path), compose("verify_email", "ann@example.com", name="Ann", link=LINK))
+    await post(settings(tmp_path, environment="development"), compose("verify_email", "ann@example.com", name="Ann", link=LINK))
     [path] = list((tmp_path / "mail").glob("*.eml"))
     assert path.stat().st_mode & 0o777 == 0o600  # it carries a sign-in link
     message = message_from_bytes(path.read_bytes(), policy=policy.default)
@@ -46,6 +46,16 @@ async def test_without_smtp_the_message_is_logged_and_kept_as_eml(
     assert record.levelno == logging.INFO
     assert "Confirm your email address" in record.getMessage() and "ann@example.com" in record.getMessage()
     assert LINK in record.getMessage()
+
+
+async def test_outside_development_the_link_stays_out_of_the_log(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="axiom.mail")
+    await post(settings(tmp_path), compose("password_reset", "ann@example.com", link=LINK))  # environment "test"
+    assert "ann@example.com" in caplog.text and LINK not in caplog.text
+    [path] = list((tmp_path / "mail").glob("*.eml"))
+    assert LINK in path.read_text()
 
 
 async def test_a_failed_send_is_logged_never_raised_and_never_shows_the_password(
@@ -72,7 +82,8 @@ def test_the_smtp_url_says_how_to_connect(tmp_path: Path, url: str, expected: Sm
 
 
 def test_no_smtp_url_means_the_folder(tmp_path: Path) -> None:
-    assert outbox_for(settings(tmp_path)) == FolderOutbox(sender="Axiom <axiom@localhost>", folder=tmp_path / "mail")
+    assert outbox_for(settings(tmp_path)) == FolderOutbox(
+        sender="Axiom <axiom@localhost>", folder=tmp_path / "mail", log_links=False)
 
 
 def test_the_folder_is_named_to_people_only_in_development(tmp_path: Path) -> None:

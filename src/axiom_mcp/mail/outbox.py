@@ -65,11 +65,15 @@ class FolderOutbox:
 
     sender: str
     folder: Path
+    log_links: bool
+    """Put the link in the log line too (development: where a developer looks first). Elsewhere logs
+    travel to collectors, and a sign-in link must not."""
 
     async def send(self, letter: Letter) -> None:
         path = await asyncio.to_thread(self._write, as_email(letter, self.sender).as_bytes())
+        link = (letter.link or "(none)") if self.log_links else "(in the file)"
         log.info("mail not sent (no SMTP server configured): %r to %s, link %s; kept in %s",
-                 letter.subject, letter.to, letter.link or "(none)", path)
+                 letter.subject, letter.to, link, path)
 
     def _write(self, data: bytes) -> Path:
         # The messages carry sign-in links: readable by the server's user only.
@@ -88,7 +92,8 @@ def mail_folder(settings: Settings) -> Path:
 def outbox_for(settings: Settings) -> Outbox:
     url = settings.smtp_url.get_secret_value()
     if not url:
-        return FolderOutbox(sender=settings.mail_from, folder=mail_folder(settings))
+        return FolderOutbox(sender=settings.mail_from, folder=mail_folder(settings),
+                            log_links=settings.environment == "development")
     parts = urlsplit(url)
     use_tls = parts.scheme == "smtps"
     start_tls = parts.scheme == "smtp+starttls"
