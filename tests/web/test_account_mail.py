@@ -169,6 +169,18 @@ async def test_asking_for_links_is_rate_limited_per_address(
     assert [a.status_code for a in answers] == [200, 200, 429]
     assert "Too many requests from this address" in answers[2].text and answers[2].headers["retry-after"]
     assert len(mailbox.to(user.email)) == 1
+    async with await _client(limited) as client:  # another address is not held back
+        assert (await ask_reset(client, user.email)).status_code == 200
+
+
+async def test_asking_for_links_leaves_the_sign_up_budget_alone(ctx: AppContext, mailbox: Mailbox,
+                                                                 user: TestUser) -> None:
+    limited = AppContext(settings=ctx.settings.model_copy(update={
+        "smtp_url": SecretStr(mailbox.url), "signup_rate_limit": 1}), db=ctx.db)
+    async with await _client(limited) as client:
+        assert (await ask_reset(client, user.email)).status_code == 200
+        signed_up = await submit(client, "/auth/signup", email=fresh_email(), password="long enough pw")
+        assert signed_up.status_code == 303
 
 
 async def test_without_a_mail_server_the_page_says_where_the_message_is(

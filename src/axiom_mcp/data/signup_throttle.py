@@ -47,14 +47,16 @@ async def _ensure_row(session: AsyncSession, key: str, now: datetime) -> None:
 
 
 async def begin_signup(
-    session: AsyncSession, settings: Settings, address: str | None, now: datetime | None = None
+    session: AsyncSession, settings: Settings, address: str | None, now: datetime | None = None,
+    *, purpose: str = "",
 ) -> None:
     """Count one sign-up attempt from ``address``, or raise RateLimited (counting nothing).
 
-    Commit the session before hashing the password, so parallel attempts see the count.
+    Commit the session before hashing the password, so parallel attempts see the count. Another
+    ``purpose`` (``mail``: requests that send a link) counts apart, with the same limit and window.
     """
     now = now or utcnow()
-    key = address_key(address)
+    key = f"{purpose}:{address_key(address)}" if purpose else address_key(address)
     window = settings.signup_rate_window
     await _ensure_row(session, key, now)
     # A window that has ended starts afresh. Both updates are conditional and atomic: under

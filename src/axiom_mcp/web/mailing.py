@@ -27,14 +27,14 @@ def link_to(visit: Visit, path: str, token: str) -> str:
 async def count_mail_request(visit: Visit) -> None:
     """Count a request that sends mail against its client address, or raise RateLimited.
 
-    It draws on the sign-up budget of the address (``signup_rate_limit`` per ``signup_rate_window``):
+    Counted like sign-ups (``signup_rate_limit`` per ``signup_rate_window``) but apart from them:
     both let an anonymous visitor make the server work and write to strangers. The one place to
     switch to the unified limiter.
     """
     address = visit.request.client.host if visit.request.client else None
     try:
         async with visit.ctx.db.session() as session:
-            await signup_throttle.begin_signup(session, visit.ctx.settings, address)
+            await signup_throttle.begin_signup(session, visit.ctx.settings, address, purpose="mail")
     except RateLimited as exc:
         minutes = math.ceil(exc.retry_after / 60)
         raise RateLimited(
