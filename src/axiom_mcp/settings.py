@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import AliasChoices, Field, field_validator, model_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 SCOPES: dict[str, str] = {
@@ -33,6 +33,9 @@ SCOPES: dict[str, str] = {
 DEFAULT_SCOPES: tuple[str, ...] = tuple(s for s in SCOPES if s != "offline_access")
 """What a request that names no scope is granted: the read and write scopes."""
 
+
+SMTP_SCHEMES = ("smtp", "smtp+starttls", "smtps")
+"""Plain SMTP (port 25), STARTTLS upgrade (587), TLS from the first byte (465)."""
 
 SECRET_MIN_LENGTH = 32
 """A configured secret shorter than this is refused outside development (it signs sessions and CSRF tokens)."""
@@ -78,7 +81,9 @@ def _alias(name: str, *extra: str) -> AliasChoices:
 class Settings(BaseSettings):
     """Configuration of the three services (auth + API, web, MCP)."""
 
-    model_config = SettingsConfigDict(env_prefix="AXIOM_", extra="ignore", populate_by_name=True)
+    # An error never echoes what was given: the SMTP URL and the secret key are among the inputs.
+    model_config = SettingsConfigDict(env_prefix="AXIOM_", extra="ignore", populate_by_name=True,
+                                      hide_input_in_errors=True)
 
     environment: Literal["development", "test", "production"] = Field(
         "development",
@@ -151,6 +156,13 @@ class Settings(BaseSettings):
         "one more closes their longest-idle one (mcp_server/user_sessions.py).",
     )
 
+    smtp_url: SecretStr = Field(
+        SecretStr(""),
+        description="Where mail goes out: smtp+starttls://user:pass@host:587, smtps://user:pass@host:465 or "
+        "smtp://host:25. Empty: each message is logged and written to <data_dir>/mail/ instead.",
+    )
+    mail_from: str = Field("Axiom <axiom@localhost>", description="The From: of every message Axiom sends.")
+
     cimd_allow_private_addresses: bool = Field(
         False, description="Only for tests: let Client ID Metadata Documents come from loopback."
     )
@@ -202,6 +214,15 @@ class Settings(BaseSettings):
             if text.startswith("["):
                 return json.loads(text)
             return [part.strip() for part in text.split(",") if part.strip()]
+        return value
+
+    @field_validator("smtp_url")
+    @classmethod
+    def _smtp_scheme(cls, value: SecretStr) -> SecretStr:
+        # The message names the schemes only: the URL may hold a password.
+        url = value.get_secret_value()
+        if url and (urlsplit(url).scheme not in SMTP_SCHEMES or not urlsplit(url).hostname):
+            raise ValueError(f"AXIOM_SMTP_URL must look like {' or '.join(s + '://host' for s in SMTP_SCHEMES)}")
         return value
 
     @field_validator(*_DURATIONS, mode="before")

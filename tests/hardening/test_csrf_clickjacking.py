@@ -29,7 +29,7 @@ from axiom_mcp.app import create_auth_app, create_web_app
 from axiom_mcp.context import AppContext
 from axiom_mcp.data import records
 from axiom_mcp.data.schemas import ClientCreate, ItemCreate, PageQuery, TagCreate
-from axiom_mcp.db.tables import OAuthAuthorizationRequest, User, WebSession
+from axiom_mcp.db.tables import OAuthAuthorizationRequest, OneTimeLink, User, WebSession
 from axiom_mcp.oauth.consents import list_connected_apps
 from tests.hardening.oauth_flow import Pkce, authorize_params, query_of, register
 from tests.support.factories import TestUser, make_user
@@ -51,10 +51,17 @@ WEB_ROUTES: dict[str, dict[str, str] | None] = {
     "/account/avatar.png": None,
     "/account/export": {},
     "/account/delete": {"password": "{password}"},
+    "/auth/forgot": {"email": "{email}"},
+    "/auth/reset": {"token": "axol_unknown", "new_password": "another long one", "confirm_password": "another long one"},
+    "/auth/verify": None,
+    "/account/email": {"new_email": "new-{nonce}@example.com", "email_password": "{password}"},
+    "/account/email/verify": {},
+    "/account/email/confirm": {"token": "axol_unknown"},
     "/apps": None,
     "/apps/activity": None,
     "/apps/disconnect": None,
     "/apps/revoke": {"client_id": "{client_id}"},
+    "/apps/disconnect-all": {},
     "/oauth/consent": {"request_id": "{request_id}", "decision": "allow"},
     "/oauth/authorize": None,
     "/robots.txt": None,
@@ -114,7 +121,10 @@ class Browser:
                 "apps": [(a.client_id, a.scopes) for a in await list_connected_apps(session, self.user.id)],
                 "pending": await session.scalar(select(func.count()).select_from(OAuthAuthorizationRequest)
                                                 .where(OAuthAuthorizationRequest.client_id == self.client_id)),
-                "account": [(u.password_hash, u.name, u.avatar) for u in [await session.get(User, self.user.id)] if u],
+                "account": [(u.password_hash, u.email, u.name, u.avatar)
+                            for u in [await session.get(User, self.user.id)] if u],
+                "links": await session.scalar(select(func.count()).select_from(OneTimeLink)
+                                              .where(OneTimeLink.user_id == self.user.id)),
             }
 
 

@@ -1,6 +1,6 @@
 """Removing what has expired: codes, pending requests, tokens, web sessions, unused registrations,
 login-throttle counts nobody has added to for a window, sign-up and registration counts of ended
-windows, and activity older than ``activity_retention``."""
+windows, mailed links past their hour, and activity older than ``activity_retention``."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from axiom_mcp.data import activity, rate_limits, signup_throttle, throttle
+from axiom_mcp.data import activity, one_time_links, rate_limits, signup_throttle, throttle
 from axiom_mcp.db.tables import (
     OAuthAccessToken,
     OAuthAuthorizationCode,
@@ -35,6 +35,7 @@ class CleanupReport:
     signup_throttle: int = 0
     activity: int = 0
     registration_throttle: int = 0
+    one_time_links: int = 0
 
     def total(self) -> int:
         return sum(vars(self).values())
@@ -62,6 +63,7 @@ async def remove_expired(session: AsyncSession, settings: Settings) -> CleanupRe
     report.signup_throttle = await signup_throttle.remove_stale(session, settings, now)
     report.activity = await activity.remove_old(session, now - settings.activity_retention)
     report.registration_throttle = await rate_limits.registrations(settings).remove_stale(session, now)
+    report.one_time_links = await one_time_links.remove_expired(session, now)
     # Claude and others register anew on every connect: reap registrations nobody ever used, or that
     # went unused for the configured time and hold no consent.
     stale = now - settings.unused_client_ttl

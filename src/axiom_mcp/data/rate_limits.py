@@ -135,6 +135,20 @@ def signups(settings: Settings) -> FixedWindow:
     )
 
 
+def mail_requests(settings: Settings) -> FixedWindow:
+    """Requests that mail a link (password reset, confirmation): counted like sign-ups, apart from them."""
+    return FixedWindow(
+        Counter(SignupThrottle, "attempts"),
+        settings.signup_rate_limit,
+        settings.signup_rate_window,
+        "requests from this address",
+    )
+
+
+MAIL_KEY = "mail:"
+"""Mail requests share the sign-up table under keys of their own."""
+
+
 def registrations(settings: Settings) -> FixedWindow:
     return FixedWindow(
         Counter(RegistrationThrottle, "attempts"),

@@ -23,7 +23,7 @@ from axiom_mcp.settings import Settings
 
 
 async def begin_signup(
-    session: AsyncSession, settings: Settings, address: str | None, now: datetime | None = None
+    session: AsyncSession, settings: Settings, address: str | None, now: datetime | None = None,
 ) -> None:
     """Count one sign-up attempt from ``address``, or raise RateLimited (counting nothing).
 

@@ -351,3 +351,19 @@ class RegistrationThrottle(Base):
     key: Mapped[str] = mapped_column(String(400), primary_key=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     window_start: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class OneTimeLink(Base):
+    """A link mailed to a person (set a new password, confirm an address): used once, only its hash kept."""
+
+    __tablename__ = "_one_time_links"
+
+    id: Mapped[str] = _id_column()
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    purpose: Mapped[str] = mapped_column(String(32))
+    user_id: Mapped[str] = _owner_column()
+    email: Mapped[str] = mapped_column(String(320))
+    """The address the link was mailed to: the one it confirms."""
+    created: Mapped[datetime] = mapped_column(default=utcnow)
+    expires: Mapped[datetime] = mapped_column(index=True)
+    used: Mapped[datetime | None] = mapped_column(default=None)

@@ -17,7 +17,7 @@ from starlette.staticfiles import StaticFiles
 from axiom_mcp.context import AppContext
 from axiom_mcp.web.config import build_config
 from axiom_mcp.web.errors import EXCEPTION_HANDLERS
-from axiom_mcp.web.pages import apps, auth, consent, home, profile, records, your_data
+from axiom_mcp.web.pages import apps, auth, consent, email, home, password_reset, profile, records, your_data
 from axiom_mcp.web.security import SecurityHeaders
 
 
@@ -32,6 +32,8 @@ def create_web_app(ctx: AppContext) -> Starlette:
     routes = [
         *home.routes,
         *auth.routes,
+        *password_reset.routes,
+        *email.routes,
         *consent.routes,
         *apps.routes,
         *records.routes,

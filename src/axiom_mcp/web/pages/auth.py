@@ -10,7 +10,10 @@ from starlette.routing import Route
 from axiom_mcp.data import signup_throttle, throttle, users, web_sessions
 from axiom_mcp.data.tokens import FIRST_PARTY_CLIENT_ID
 from axiom_mcp.errors import AuthenticationFailed, ConflictError, RateLimited, ValidationFailed
+from axiom_mcp.web.account_page import account_page
 from axiom_mcp.web.forms import field_errors
+from axiom_mcp.web.mailing import send_after
+from axiom_mcp.web.pages.email import verification_letter
 from axiom_mcp.web.redirects import landing, safe_return_to
 from axiom_mcp.web.visits import Visit, anyone, signed_in
 
@@ -99,7 +102,9 @@ async def signup(request: Request, visit: Visit) -> Response:
     if errors:
         return visit.render("signup.html", status=status, headers=headers, title="Create your account",
                             return_to=return_to, values=values, errors=errors)
-    return await _sign_in(visit, user.id, landing(return_to, visit.url("/", notice="welcome")))
+    letter = await verification_letter(visit, users.profile_out(user))
+    return send_after(await _sign_in(visit, user.id, landing(return_to, visit.url("/", notice="welcome"))),
+                      visit, letter)
 
 
 @signed_in
@@ -116,7 +121,7 @@ async def logout(request: Request, visit: Visit) -> Response:
 
 @signed_in
 async def account(request: Request, visit: Visit) -> Response:
-    return visit.render("account.html", title="Your account", section="account", errors={})
+    return account_page(visit)
 
 
 @signed_in
@@ -141,7 +146,7 @@ async def change_password(request: Request, visit: Visit) -> Response:
             message = exc.message[:1].upper() + exc.message[1:]
             errors[name] = message if message.endswith(".") else message + "."
     if errors:
-        return visit.render("account.html", status=400, title="Your account", section="account", errors=errors)
+        return account_page(visit, status=400, errors=errors)
     visit.ctx.tokens.forget(user_id=visit.user_id, client_id=FIRST_PARTY_CLIENT_ID)  # the API tokens died with it
     return visit.redirect("/account", notice="password")
 

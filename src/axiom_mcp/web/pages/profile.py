@@ -8,15 +8,12 @@ from starlette.routing import Route
 
 from axiom_mcp.data import avatars, users
 from axiom_mcp.errors import NotFoundError, ValidationFailed
+from axiom_mcp.web.account_page import account_page
 from axiom_mcp.web.forms import Uploads
 from axiom_mcp.web.visits import Visit, signed_in
 
 AVATAR_UPLOAD = Uploads(max_files=1, max_bytes=avatars.MAX_UPLOAD_BYTES + 64 * 1024)
 """One picture and the form's few fields."""
-
-
-def _account(visit: Visit, status: int, errors: dict[str, str]) -> Response:
-    return visit.render("account.html", status=status, title="Your account", section="account", errors=errors)
 
 
 @signed_in
@@ -27,7 +24,7 @@ async def change_name(request: Request, visit: Visit) -> Response:
         async with visit.ctx.db.session() as session:
             await users.set_name(session, visit.user_id, visit.form.get("name"))
     except ValidationFailed as exc:
-        return _account(visit, 400, {"name": exc.message[:1].upper() + exc.message[1:] + "."})
+        return account_page(visit, status=400, errors={"name": exc.message[:1].upper() + exc.message[1:] + "."})
     return visit.redirect("/account", notice="saved")
 
 
@@ -45,7 +42,7 @@ async def upload_avatar(request: Request, visit: Visit) -> Response:
         async with visit.ctx.db.session() as session:
             await avatars.set_avatar(session, visit.user_id, raw)
     except ValidationFailed as exc:
-        return _account(visit, 400, {"avatar": exc.message[:1].upper() + exc.message[1:] + "."})
+        return account_page(visit, status=400, errors={"avatar": exc.message[:1].upper() + exc.message[1:] + "."})
     return visit.redirect("/account", notice="saved")
 
 
