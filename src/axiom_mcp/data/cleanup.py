@@ -1,6 +1,6 @@
 """Removing what has expired: codes, pending requests, tokens, web sessions, unused registrations,
-login-throttle counts nobody has added to for a window, sign-up counts of ended windows, and
-activity older than ``activity_retention``."""
+login-throttle counts nobody has added to for a window, sign-up counts of ended windows,
+activity older than ``activity_retention``, and blobs no file row names (data/files.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from axiom_mcp.data import activity, signup_throttle, throttle
+from axiom_mcp.blobs.store import BlobStore
+from axiom_mcp.data import activity, files, signup_throttle, throttle
 from axiom_mcp.db.tables import (
     OAuthAccessToken,
     OAuthAuthorizationCode,
@@ -34,13 +35,16 @@ class CleanupReport:
     login_throttle: int = 0
     signup_throttle: int = 0
     activity: int = 0
+    files: int = 0
+    """Orphan blobs and abandoned uploads removed."""
 
     def total(self) -> int:
         return sum(vars(self).values())
 
 
-async def remove_expired(session: AsyncSession, settings: Settings) -> CleanupReport:
-    """Delete every expired or dead row; idempotent and safe to run from several instances at once."""
+async def remove_expired(session: AsyncSession, settings: Settings, blobs: BlobStore | None = None) -> CleanupReport:
+    """Delete every expired or dead row (and, given the blob store, orphan blobs); idempotent and safe
+    to run from several instances at once."""
     now = utcnow()
 
     async def purge(table: type, *conditions: object) -> int:
@@ -60,6 +64,8 @@ async def remove_expired(session: AsyncSession, settings: Settings) -> CleanupRe
     report.login_throttle = await throttle.remove_stale(session, now)
     report.signup_throttle = await signup_throttle.remove_stale(session, settings, now)
     report.activity = await activity.remove_old(session, now - settings.activity_retention)
+    if blobs is not None:
+        report.files = await files.sweep_orphans(session, blobs, now - files.ORPHAN_AGE)
     # Claude and others register anew on every connect: reap registrations nobody ever used, or that
     # went unused for the configured time and hold no consent.
     stale = now - settings.unused_client_ttl
