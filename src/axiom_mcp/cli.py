@@ -73,7 +73,7 @@ async def _cleanup(ctx: AppContext) -> None:
     from axiom_mcp.data.cleanup import remove_expired
 
     async with ctx.db.session() as session:
-        report = await remove_expired(session, ctx.settings)
+        report = await remove_expired(session, ctx.settings, ctx.blobs)
     for name, count in vars(report).items():
         print(f"{name}: {count}")
 

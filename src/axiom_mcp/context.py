@@ -1,9 +1,12 @@
-"""What every service of one process shares: settings, the database, the token verifier, the activity log."""
+"""What every service of one process shares: settings, the database, the blob store of attached files,
+the token verifier, the activity log."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from axiom_mcp.blobs.configure import open_store
+from axiom_mcp.blobs.store import BlobStore
 from axiom_mcp.data.activity import ActivityLog
 from axiom_mcp.data.token_verifier import AccessTokenVerifier
 from axiom_mcp.db.engine import Database
@@ -14,10 +17,12 @@ from axiom_mcp.settings import Settings
 class AppContext:
     settings: Settings
     db: Database
+    blobs: BlobStore = field(init=False)
     tokens: AccessTokenVerifier = field(init=False)
     activity: ActivityLog = field(init=False)
 
     def __post_init__(self) -> None:
+        self.blobs = open_store(self.settings)
         self.tokens = AccessTokenVerifier(self.db, self.settings.token_cache_seconds)
         self.activity = ActivityLog(self.db)
 
@@ -29,4 +34,7 @@ class AppContext:
         try:
             await self.activity.close()
         finally:
-            await self.db.close()
+            try:
+                await self.blobs.close()
+            finally:
+                await self.db.close()

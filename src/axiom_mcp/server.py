@@ -73,7 +73,7 @@ async def cleanup_periodically(ctx: AppContext) -> None:
     while True:
         try:
             async with ctx.db.session() as session:
-                report = await remove_expired(session, ctx.settings)
+                report = await remove_expired(session, ctx.settings, ctx.blobs)
             if report.total():
                 log.info("cleanup removed %s", vars(report))
         except Exception:  # noqa: BLE001 - a failed sweep must not stop the server; the next one retries

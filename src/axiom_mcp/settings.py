@@ -136,6 +136,15 @@ class Settings(BaseSettings):
     activity_retention: timedelta = Field(
         timedelta(days=90), description="How long what each connected app did is kept (then cleanup removes it)."
     )
+    storage_url: str = Field(
+        "",
+        description="Where attached files live: empty for the folder <data_dir>/files, or s3://bucket/prefix "
+        "for S3-compatible object storage (credentials from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY).",
+    )
+    s3_endpoint_url: str = Field("", description="The S3 API's URL when it is not AWS's (MinIO, R2, ...).")
+    s3_region: str = Field("", description="The S3 region (empty: botocore's default).")
+    max_file_size: int = Field(25 * 1024 * 1024, ge=1, description="Bytes one attached file may have.")
+    storage_quota: int = Field(1024 * 1024 * 1024, ge=0, description="Bytes of attached files one person may keep.")
     registration_rate_limit: int = Field(60, description="Registrations per address per minute.")
     login_rate_limit: int = Field(10, description="Failed logins per account or per address per 15 minutes.")
     signup_rate_limit: int = Field(
@@ -262,6 +271,10 @@ class Settings(BaseSettings):
                     f"AXIOM_{name.upper()} must be an absolute http(s) URL without query or fragment, "
                     f"like https://axiom.example.com (got {getattr(self, name)!r})"
                 )
+        if self.storage_url:
+            parts = urlsplit(self.storage_url)
+            if parts.scheme != "s3" or not parts.netloc or parts.query or parts.fragment:
+                raise ValueError(f"AXIOM_STORAGE_URL must look like s3://bucket/prefix (got {self.storage_url!r})")
         if self.environment != "development":
             # A generated secret is fine on one developer's machine, never on a shared deployment.
             if not self.secret_key:

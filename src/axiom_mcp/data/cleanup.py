@@ -1,6 +1,7 @@
 """Removing what has expired: codes, pending requests, tokens, web sessions, unused registrations,
 login-throttle counts nobody has added to for a window, sign-up and registration counts of ended
-windows, mailed links past their hour, and activity older than ``activity_retention``."""
+windows, mailed links past their hour, activity older than ``activity_retention``, and blobs no file
+row names (data/files.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from dataclasses import dataclass
 from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from axiom_mcp.data import activity, one_time_links, rate_limits, signup_throttle, throttle
+from axiom_mcp.blobs.store import BlobStore
+from axiom_mcp.data import activity, files, one_time_links, rate_limits, signup_throttle, throttle
 from axiom_mcp.db.tables import (
     OAuthAccessToken,
     OAuthAuthorizationCode,
@@ -36,13 +38,16 @@ class CleanupReport:
     activity: int = 0
     registration_throttle: int = 0
     one_time_links: int = 0
+    files: int = 0
+    """Orphan blobs and abandoned uploads removed."""
 
     def total(self) -> int:
         return sum(vars(self).values())
 
 
-async def remove_expired(session: AsyncSession, settings: Settings) -> CleanupReport:
-    """Delete every expired or dead row; idempotent and safe to run from several instances at once."""
+async def remove_expired(session: AsyncSession, settings: Settings, blobs: BlobStore | None = None) -> CleanupReport:
+    """Delete every expired or dead row (and, given the blob store, orphan blobs); idempotent and safe
+    to run from several instances at once."""
     now = utcnow()
 
     async def purge(table: type, *conditions: object) -> int:
@@ -64,6 +69,8 @@ async def remove_expired(session: AsyncSession, settings: Settings) -> CleanupRe
     report.activity = await activity.remove_old(session, now - settings.activity_retention)
     report.registration_throttle = await rate_limits.registrations(settings).remove_stale(session, now)
     report.one_time_links = await one_time_links.remove_expired(session, now)
+    if blobs is not None:
+        report.files = await files.sweep_orphans(session, blobs, now - files.ORPHAN_AGE)
     # Claude and others register anew on every connect: reap registrations nobody ever used, or that
     # went unused for the configured time and hold no consent.
     stale = now - settings.unused_client_ttl

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Column,
     DateTime,
@@ -367,3 +368,25 @@ class OneTimeLink(Base):
     created: Mapped[datetime] = mapped_column(default=utcnow)
     expires: Mapped[datetime] = mapped_column(index=True)
     used: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class ItemFile(Base):
+    """A file attached to an item: its bytes are a blob (``axiom_mcp.blobs``) under ``storage_key``.
+
+    The row is written only once the blob is complete, so a row always has its bytes; a blob
+    without a row is an orphan that cleanup removes.
+    """
+
+    __tablename__ = "files"
+    __table_args__ = (Index("ix_files_item_created", "item_id", "created"),)
+
+    id: Mapped[str] = _id_column()
+    user_id: Mapped[str] = _owner_column()
+    item_id: Mapped[str] = mapped_column(String(ID_LENGTH), ForeignKey("items.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(NAME_MAX))
+    size: Mapped[int] = mapped_column(BigInteger)
+    content_type: Mapped[str] = mapped_column(String(NAME_MAX))
+    """From the file's bytes, never from its name or what the uploader claimed."""
+    sha256: Mapped[str] = mapped_column(String(64))
+    storage_key: Mapped[str] = mapped_column(String(64), unique=True)
+    created: Mapped[datetime] = mapped_column(default=utcnow)
