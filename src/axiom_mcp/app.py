@@ -8,14 +8,14 @@ from axiom_mcp.context import AppContext
 
 
 def create_auth_app(ctx: AppContext) -> ASGIApp:
-    """Auth + API service (the seed's PocketBase, port 8090)."""
+    """Auth + API service (the original's PocketBase, port 8090)."""
     from axiom_mcp.auth_service.app import create_api_app
 
     return create_api_app(ctx)
 
 
 def create_web_app(ctx: AppContext) -> ASGIApp:
-    """Web app (the seed's Nuxt app, port 3000)."""
+    """Web app (the original's Nuxt app, port 3000)."""
     from axiom_mcp.web.app import create_web_app as build
 
     return build(ctx)

@@ -1,6 +1,6 @@
 """One settings object, built once (by the CLI or a test) and passed down.
 
-Every field reads an ``AXIOM_`` variable; the seed's ``VITE_POCKETBASE_URL``, ``VITE_APP_URL``
+Every field reads an ``AXIOM_`` variable; the original's ``VITE_POCKETBASE_URL``, ``VITE_APP_URL``
 and ``PORT`` are accepted as aliases so an original deployment's environment keeps working.
 Public URLs always come from here, never from a request's Host header.
 """
@@ -119,7 +119,7 @@ class Settings(BaseSettings):
     single_origin_port: Port = Field(8000, description="The port of single-origin mode.")
 
     # Durations read ISO 8601 (`P90D`, `PT15M`), `[D days, ]HH:MM:SS`, or a number of seconds (`3600`).
-    access_token_ttl: timedelta = Field(timedelta(days=90), description="The seed's 90 days.")
+    access_token_ttl: timedelta = Field(timedelta(days=90), description="90 days, as the original: Claude often never refreshes.")
     refresh_token_ttl: timedelta = Field(timedelta(days=180))
     refresh_grace: timedelta = Field(
         timedelta(seconds=30),
@@ -238,7 +238,7 @@ class Settings(BaseSettings):
     @classmethod
     def _seconds(cls, value: Any) -> Any:
         # pydantic reads ISO 8601 durations from strings but not a bare number of seconds, which is
-        # what people (and the seed's env files) tend to write.
+        # what people (and the original's env files) tend to write.
         if isinstance(value, str) and _SECONDS.match(value):
             return timedelta(seconds=float(value))
         return value

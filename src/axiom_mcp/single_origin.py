@@ -1,6 +1,6 @@
 """Single-origin mode: the auth, web and MCP apps behind one port and one public URL.
 
-One HTTPS tunnel or one domain is then enough to connect ChatGPT or Claude: the seed's advice to
+One HTTPS tunnel or one domain is then enough to connect ChatGPT or Claude: the original's advice to
 tunnel only the MCP port cannot work, because the OAuth endpoints and the consent page would still
 be on localhost. Each request goes, unchanged (same path, same root_path), to the app that owns its
 path, so every app sees exactly what it would see on its own port.
@@ -33,7 +33,7 @@ AUTH_PATHS: tuple[str, ...] = (
 """Paths of the auth + API service (each with everything below it)."""
 
 WEB_PATHS_UNDER_AUTH: tuple[str, ...] = ("/oauth/consent",)
-"""The web app's pages that live under an auth prefix: the consent page (CONTRACTS.md)."""
+"""The web app's pages that live under an auth prefix: the consent page, whose path the original design fixes."""
 
 MCP_PATHS: tuple[str, ...] = ("/mcp", "/sse", "/messages", "/health", "/.well-known/oauth-protected-resource")
 """Paths of the MCP service; RFC 9728 metadata includes its path-suffixed form."""

@@ -1,4 +1,4 @@
-"""The schema: the user's data (the seed's collections) and the OAuth tables.
+"""The schema: the user's data (the original's collections) and the OAuth tables.
 
 Every timestamp is stored timezone-aware in UTC. Codes and tokens are stored only as SHA-256 hashes.
 Changing a table means a new Alembic revision under ``migrations/versions``.

@@ -7,7 +7,7 @@ Routes:
                                                            legacy SSE (``transports``)
 ``/sse``  GET, ``/messages`` POST                          legacy HTTP+SSE transport
 ``/.well-known/oauth-protected-resource[/mcp]``  GET       RFC 9728 metadata (``metadata``)
-``/.well-known/oauth-authorization-server``  GET           the seed's mirror of the AS metadata
+``/.well-known/oauth-authorization-server``  GET           the original's mirror of the AS metadata
 ``/health``  GET                                           database state (``health``)
 ``/``  GET                                                 what this service is, where to go (``service_root``)
 =========================================================  ==========================================

@@ -1,4 +1,4 @@
-"""``GET /health``: whether this MCP service can reach its database (the seed's health check).
+"""``GET /health``: whether this MCP service can reach its database (the original's health check).
 
 Public and outside the Host check, so load balancers can probe it by address.
 """

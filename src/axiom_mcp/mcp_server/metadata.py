@@ -6,7 +6,7 @@
   this service protects, ``settings.mcp_resource``, so whichever a client reads, ``resource``
   equals the URL it connected to; ``authorization_servers`` is the issuer, exactly as the
   authorization server spells it in its own metadata (no trailing slash).
-- The seed's mirror of the authorization server's metadata (RFC 8414) at
+- The original's mirror of the authorization server's metadata (RFC 8414) at
   ``/.well-known/oauth-authorization-server``, for clients that predate RFC 9728 and look for
   it on the MCP server's origin. The document comes from the OAuth package's builder
   (``axiom_mcp.oauth.metadata``), so the mirror and the original cannot drift.

@@ -9,14 +9,14 @@
   streams: our tools send no progress or log notifications, and JSON is the leaner path.
 - The legacy HTTP+SSE transport (2024-11-05): ``GET /sse`` opens the event stream, whose first
   ``endpoint`` event names ``/messages?session_id=...`` for the client's POSTs.
-- As in the seed, a plain ``GET /mcp`` without ``Mcp-Session-Id`` (and not a 2026-era request)
+- As in the original, a plain ``GET /mcp`` without ``Mcp-Session-Id`` (and not a 2026-era request)
   opens that same legacy SSE stream; with a session id it is the streamable standalone stream.
 
 Sessions of both kinds are bound by the SDK to the principal of the token that created them
 (client, issuer, user; see ``token_verifier.access_token``): a request for a session with any
 other token, or none, is answered as if the session did not exist (404). In particular the
 legacy ``/messages`` endpoint requires a token of the user and app that opened the stream; the
-seed trusted the session id alone.
+original trusted the session id alone.
 
 Each user holds at most ``mcp_sessions_per_user`` sessions and legacy streams (``user_sessions``):
 the requests that open, use and close them pass through that table on their way to the SDK.
@@ -167,7 +167,7 @@ class Transports:
             await self.sse.handle_post_message(scope, receive, send)
 
     async def mcp(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """``/mcp``: streamable HTTP, except the seed's plain GET, which opens legacy SSE."""
+        """``/mcp``: streamable HTTP, except the original's plain GET, which opens legacy SSE."""
         method = scope["method"]
         if method == "GET" and _opens_legacy_sse(scope):
             await self.sse_stream(scope, receive, send)

@@ -12,7 +12,7 @@ one place errors are rendered.
 - ``authorize``     the authorization request, the pending consent, approve/deny (RFC 9207 ``iss``)
 - ``consents``      the user's connected apps
 - ``token``         authorization_code (PKCE, replay revocation) and refresh_token (rotation) grants
-- ``revoke``        RFC 7009; ``introspect`` RFC 7662 and the seed's /oauth/validate
+- ``revoke``        RFC 7009; ``introspect`` RFC 7662 and the original's /oauth/validate
 - helpers: ``errors`` (typed RFC errors), ``params``, ``scopes``, ``redirects``, ``pkce``,
   ``resources`` (RFC 8707), ``grants`` (revoking a chain), ``ratelimit``
 

@@ -87,12 +87,6 @@ class UnsupportedResponseType(OAuthError):
     error = "unsupported_response_type"
 
 
-class UnsupportedTokenType(OAuthError):
-    """RFC 7009 section 2.2.1."""
-
-    error = "unsupported_token_type"
-
-
 class InvalidScope(OAuthError):
     error = "invalid_scope"
 
@@ -101,11 +95,6 @@ class InvalidTarget(OAuthError):
     """RFC 8707 section 2: the requested resource is not one this server issues tokens for."""
 
     error = "invalid_target"
-
-
-class AccessDenied(OAuthError):
-    error = "access_denied"
-    status_code = 403
 
 
 class InteractionRequired(OAuthError):

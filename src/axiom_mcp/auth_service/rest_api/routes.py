@@ -1,4 +1,4 @@
-"""REST routes at ``/api/v1``: the seed's user API (plus PATCH and DELETE), sign-up and login."""
+"""REST routes at ``/api/v1``: the original's user API (plus PATCH and DELETE), sign-up and login."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Login, sign-up, logout and password change (the seed's ``/auth`` page and more)."""
+"""Login, sign-up, logout and password change (the original's ``/auth`` page and more)."""
 
 from __future__ import annotations
 

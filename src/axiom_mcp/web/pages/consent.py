@@ -1,4 +1,4 @@
-"""The consent page (``/oauth/consent``; ``/oauth/authorize?request_id=`` is the seed's alias).
+"""The consent page (``/oauth/consent``; ``/oauth/authorize?request_id=`` is the original's alias).
 
 The auth service validated the request and stored it; this page shows it by its opaque id and
 answers with ``approve`` or ``deny`` (axiom_mcp.oauth.authorize), then sends the browser to the URL
@@ -110,7 +110,7 @@ async def consent(request: Request, visit: Visit) -> Response:
 
 
 async def authorize_alias(request: Request) -> Response:
-    """The seed's consent path. With a request id: the consent page. With raw OAuth parameters (a
+    """The original's consent path. With a request id: the consent page. With raw OAuth parameters (a
     client configured with this host as its authorization endpoint): the auth service validates them."""
     query = request.url.query
     if "request_id" in request.query_params:
