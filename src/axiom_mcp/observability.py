@@ -71,8 +71,8 @@ _REQUEST_COUNTER = itertools.count(1)
 
 def new_request_id() -> str:
     """16 hex digits, unique per process and across processes in practice: a random tag drawn once
-    per process, then a counter. A request id correlates log lines; it guards nothing, and an
-    ``os.urandom`` call per request showed up as 8% of a tool call's profile (bench/README.md)."""
+    per process, then a counter. A request id correlates log lines and guards nothing, so it needs
+    no fresh randomness per request (bench/README.md has what that cost)."""
     return f"{_PROCESS_TAG}{next(_REQUEST_COUNTER) & 0xFFFFFFFFFF:010x}"
 
 

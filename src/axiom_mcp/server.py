@@ -40,9 +40,8 @@ GRACEFUL_SECONDS = 10
 def event_loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
     """uvloop's event loop when it is installed (``uvicorn[standard]`` brings it), else asyncio's.
 
-    ``uvicorn.run`` would pick uvloop itself, but ``serve`` runs its servers inside our own loop.
-    On the bare stack uvloop answers ~1.35x the requests per second of asyncio's loop
-    (bench/README.md).
+    ``uvicorn.run`` would pick uvloop itself, but ``serve`` runs its servers inside our own loop,
+    so it picks it here (bench/README.md measures the difference).
     """
     try:
         import uvloop
