@@ -27,7 +27,7 @@ from starlette.routing import Mount, Route
 
 from axiom_mcp.app import create_auth_app, create_web_app
 from axiom_mcp.context import AppContext
-from axiom_mcp.data import records
+from axiom_mcp.data import records, tokens
 from axiom_mcp.data.schemas import ClientCreate, ItemCreate, PageQuery, TagCreate
 from axiom_mcp.db.tables import OAuthAuthorizationRequest, OneTimeLink, User, WebSession
 from axiom_mcp.oauth.consents import list_connected_apps
@@ -50,6 +50,9 @@ WEB_ROUTES: dict[str, dict[str, str] | None] = {
     "/account/avatar": {"remove": "1"},
     "/account/avatar.png": None,
     "/account/export": {},
+    "/account/sessions/others": {},
+    "/account/tokens": {"token_name": "Planted"},
+    "/account/tokens/revoke": {"token_id": "{token_id}"},
     "/account/delete": {"password": "{password}"},
     "/auth/forgot": {"email": "{email}"},
     "/auth/reset": {"token": "axol_unknown", "new_password": "another long one", "confirm_password": "another long one"},
@@ -100,12 +103,14 @@ class Browser:
     ids: dict[str, str]
     client_id: str
     request_id: str
+    api_token_id: str
 
     def fill(self, template: str) -> str:
         record = template.split("/")[1] if template.count("/") > 1 else ""
         return (template.replace("{record_id}", self.ids.get(record, ""))
                 .replace("{email}", self.user.email).replace("{password}", self.user.password)
                 .replace("{client_id}", self.client_id).replace("{request_id}", self.request_id)
+                .replace("{token_id}", self.api_token_id)
                 .replace("{nonce}", secrets.token_hex(4)))
 
     async def state(self) -> dict[str, Any]:
@@ -123,6 +128,7 @@ class Browser:
                                                 .where(OAuthAuthorizationRequest.client_id == self.client_id)),
                 "account": [(u.password_hash, u.email, u.name, u.avatar)
                             for u in [await session.get(User, self.user.id)] if u],
+                "api_tokens": [t.id for t in await tokens.list_api_tokens(session, self.user.id)],
                 "links": await session.scalar(select(func.count()).select_from(OneTimeLink)
                                               .where(OneTimeLink.user_id == self.user.id)),
             }
@@ -151,8 +157,10 @@ async def browser(ctx: AppContext) -> AsyncIterator[Browser]:
                                                         "csrf_token": csrf_of(page)})
         assert answer.status_code == 303, answer.text
         pending = await auth.get("/oauth/authorize", params=authorize_params(oauth_client, Pkce.new()))
+        async with ctx.db.session() as session:
+            _, api_token = await tokens.issue_api_token(session, ctx.settings, user.id, "a script")
         yield Browser(ctx, web, user, {"items": item.id, "clients": client.id, "tags": tag.id},
-                      oauth_client.client_id, query_of(pending.headers["location"])["request_id"])
+                      oauth_client.client_id, query_of(pending.headers["location"])["request_id"], api_token.token_id)
 
 
 POSTS = [path for path, fields in WEB_ROUTES.items() if fields is not None]

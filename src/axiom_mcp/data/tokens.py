@@ -17,6 +17,7 @@ from axiom_mcp.db.tables import OAuthAccessToken
 from axiom_mcp.errors import NotFoundError
 from axiom_mcp.ids import new_id, utcnow
 from axiom_mcp.security.secrets import hash_secret, new_secret
+from axiom_mcp.settings import DEFAULT_SCOPES, Settings
 
 ACCESS_TOKEN_PREFIX = "axat_"
 MAX_CREDENTIAL_LENGTH = 512
@@ -59,8 +60,9 @@ async def issue_access_token(
     resource: str | None,
     ttl: timedelta,
     grant_id: str | None = None,
+    name: str = "",
 ) -> tuple[str, TokenInfo]:
-    """A new access token (the raw value, returned once) and what it grants."""
+    """A new access token (the raw value, returned once) and what it grants; ``name`` labels an API token."""
     raw = new_secret(ACCESS_TOKEN_PREFIX)
     row = OAuthAccessToken(
         token_hash=hash_secret(raw),
@@ -70,6 +72,7 @@ async def issue_access_token(
         scopes=" ".join(scopes),
         resource=resource,
         expires=utcnow() + ttl,
+        name=name[:100],
     )
     session.add(row)
     await session.flush()
@@ -113,6 +116,7 @@ class ApiToken(BaseModel):
     """One live API token of a user, as its holder may see it (never the secret)."""
 
     id: str
+    name: str = Field(description="The label given when it was made on the account page; empty for a login's.")
     created: datetime
     expires: datetime
     scope: str
@@ -136,7 +140,8 @@ async def list_api_tokens(session: AsyncSession, user_id: str, current_id: str |
         .order_by(OAuthAccessToken.created.desc(), OAuthAccessToken.id)
     )
     return [
-        ApiToken(id=row.id, created=row.created, expires=row.expires, scope=row.scopes, current=row.id == current_id)
+        ApiToken(id=row.id, name=row.name, created=row.created, expires=row.expires, scope=row.scopes,
+                 current=row.id == current_id)
         for row in rows
     ]
 
@@ -148,6 +153,15 @@ async def revoke_api_token(session: AsyncSession, user_id: str, token_id: str) -
     )
     if not result.rowcount:  # type: ignore[attr-defined]
         raise NotFoundError("No such API token.")
+
+
+async def issue_api_token(session: AsyncSession, settings: Settings, user_id: str, name: str = "") -> tuple[str, TokenInfo]:
+    """A token for the REST API with every scope but offline_access, for ``access_token_ttl``: what
+    ``POST /api/v1/auth/login`` returns, and what the account page makes under a name."""
+    return await issue_access_token(
+        session, user_id=user_id, client_id=FIRST_PARTY_CLIENT_ID, scopes=DEFAULT_SCOPES,
+        resource=settings.api_resource, ttl=settings.access_token_ttl, name=name,
+    )
 
 
 async def revoke_api_tokens(session: AsyncSession, user_id: str) -> None:

@@ -11,7 +11,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from axiom_mcp.data import users
@@ -24,6 +24,8 @@ from axiom_mcp.security.secrets import hash_secret, new_secret
 
 SESSION_PREFIX = "axws_"
 MAX_COOKIE_LENGTH = 200
+SEEN_EVERY = timedelta(minutes=5)
+"""``last_seen`` moves at most this often: a write every few minutes, not on every page."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +44,20 @@ def _info(row: WebSession) -> SessionInfo:
                        created=row.created)
 
 
-async def create_session(session: AsyncSession, user_id: str, ttl: timedelta) -> tuple[str, SessionInfo]:
+@dataclass(frozen=True, slots=True)
+class Browser:
+    """A signed-in browser as its person sees it on the account page."""
+
+    session_id: str
+    user_agent: str
+    created: datetime
+    last_seen: datetime
+    current: bool
+
+
+async def create_session(
+    session: AsyncSession, user_id: str, ttl: timedelta, user_agent: str = ""
+) -> tuple[str, SessionInfo]:
     """A new session for ``user_id``: the raw cookie value (returned once) and what it holds."""
     raw = new_secret(SESSION_PREFIX)
     now = utcnow()
@@ -52,6 +67,8 @@ async def create_session(session: AsyncSession, user_id: str, ttl: timedelta) ->
         csrf_secret=secrets.token_hex(32),
         created=now,
         expires=now + ttl,
+        user_agent=user_agent[:300],
+        last_seen=now,
     )
     session.add(row)
     await session.flush()
@@ -85,7 +102,7 @@ async def end_other_sessions(session: AsyncSession, user_id: str, keep_session_i
 
 async def signed_in(db: Database, raw: str | None) -> tuple[SessionInfo, ProfileOut] | None:
     """The live session a browser's cookie names and its account's profile, or None (no such
-    session, expired, or the account was removed since)."""
+    session, expired, or the account was removed since). Notes that the browser was seen."""
     if not raw:
         return None
     async with db.session() as session:
@@ -93,6 +110,26 @@ async def signed_in(db: Database, raw: str | None) -> tuple[SessionInfo, Profile
         if info is None:
             return None
         try:
-            return info, await users.get_profile(session, info.user_id)
+            profile = await users.get_profile(session, info.user_id)
         except NotFoundError:
             return None
+        now = utcnow()
+        await session.execute(
+            update(WebSession)
+            .where(WebSession.id == info.session_id,
+                   or_(WebSession.last_seen.is_(None), WebSession.last_seen <= now - SEEN_EVERY))
+            .values(last_seen=now)
+        )
+        return info, profile
+
+
+async def list_browsers(session: AsyncSession, user_id: str, current_session_id: str | None) -> list[Browser]:
+    """The person's live sessions, most recently seen first."""
+    rows = await session.scalars(
+        select(WebSession).where(WebSession.user_id == user_id, WebSession.expires > utcnow())
+    )
+    browsers = [
+        Browser(row.id, row.user_agent, row.created, row.last_seen or row.created, row.id == current_session_id)
+        for row in rows
+    ]
+    return sorted(browsers, key=lambda b: (not b.current, -b.last_seen.timestamp()))

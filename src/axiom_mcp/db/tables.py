@@ -228,6 +228,8 @@ class OAuthAccessToken(Base):
     created: Mapped[datetime] = mapped_column(default=utcnow)
     expires: Mapped[datetime] = mapped_column(index=True)
     last_used: Mapped[datetime | None] = mapped_column(default=None)
+    name: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    """An API token's label (given when made on the account page; empty for a login's)."""
 
 
 class OAuthRefreshToken(Base):
@@ -281,6 +283,10 @@ class WebSession(Base):
     csrf_secret: Mapped[str] = mapped_column(String(64))
     created: Mapped[datetime] = mapped_column(default=utcnow)
     expires: Mapped[datetime] = mapped_column(index=True)
+    user_agent: Mapped[str] = mapped_column(String(300), default="", server_default="")
+    """The browser's User-Agent at sign-in, to name the device on the account page."""
+    last_seen: Mapped[datetime | None] = mapped_column(default=None)
+    """Moved forward at most every few minutes (``web_sessions.SEEN_EVERY``), not on every page."""
 
 
 class LoginThrottle(Base):

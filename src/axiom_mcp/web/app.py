@@ -17,7 +17,18 @@ from starlette.staticfiles import StaticFiles
 from axiom_mcp.context import AppContext
 from axiom_mcp.web.config import build_config
 from axiom_mcp.web.errors import EXCEPTION_HANDLERS
-from axiom_mcp.web.pages import apps, auth, consent, email, home, password_reset, profile, records, your_data
+from axiom_mcp.web.pages import (
+    apps,
+    auth,
+    consent,
+    email,
+    home,
+    password_reset,
+    profile,
+    records,
+    signins,
+    your_data,
+)
 from axiom_mcp.web.security import SecurityHeaders
 
 
@@ -38,6 +49,7 @@ def create_web_app(ctx: AppContext) -> Starlette:
         *apps.routes,
         *records.routes,
         *profile.routes,
+        *signins.routes,
         *your_data.routes,
         Route("/robots.txt", robots, methods=["GET"]),
         Mount("/static", static, name="static"),

@@ -35,6 +35,8 @@ NOTICES = {
     "revoked": "Disconnected. The app can no longer reach your data.",
     "password": "Password changed. Other browsers were signed out.",
     "account_deleted": "Your account and everything in it are deleted.",
+    "signed_out_elsewhere": "Every other browser is signed out.",
+    "token_revoked": "The API token is revoked. Programs using it can no longer reach your data.",
 }
 """Messages a redirect may ask the next page to show (by key only: no text from the URL is shown)."""
 

@@ -35,7 +35,8 @@ async def _sign_in(visit: Visit, user_id: str, target: str) -> Response:
     """A fresh session (never the one the browser came with: no session fixation) and the redirect."""
     async with visit.ctx.db.session() as session:
         await web_sessions.end_session(session, visit.raw_session)
-        raw, _ = await web_sessions.create_session(session, user_id, visit.ctx.settings.web_session_ttl)
+        raw, _ = await web_sessions.create_session(
+            session, user_id, visit.ctx.settings.web_session_ttl, visit.request.headers.get("user-agent", ""))
     response = visit.go(target)
     visit.start_session(response, raw)
     return response
@@ -121,7 +122,7 @@ async def logout(request: Request, visit: Visit) -> Response:
 
 @signed_in
 async def account(request: Request, visit: Visit) -> Response:
-    return account_page(visit)
+    return await account_page(visit)
 
 
 @signed_in
@@ -146,7 +147,7 @@ async def change_password(request: Request, visit: Visit) -> Response:
             message = exc.message[:1].upper() + exc.message[1:]
             errors[name] = message if message.endswith(".") else message + "."
     if errors:
-        return account_page(visit, status=400, errors=errors)
+        return await account_page(visit, status=400, errors=errors)
     visit.ctx.tokens.forget(user_id=visit.user_id, client_id=FIRST_PARTY_CLIENT_ID)  # the API tokens died with it
     return visit.redirect("/account", notice="password")
 

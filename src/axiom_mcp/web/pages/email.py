@@ -94,7 +94,7 @@ async def change_email(request: Request, visit: Visit) -> Response:
         elif not errors and await email_addresses.email_in_use(session, new_email):
             errors["new_email"] = email_addresses.TAKEN
     if errors:
-        return account_page(visit, status=400, errors=errors, new_email=new_email)
+        return await account_page(visit, status=400, errors=errors, new_email=new_email)
     try:
         await count_mail_request(visit)
     except RateLimited as exc:

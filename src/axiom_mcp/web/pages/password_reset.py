@@ -86,7 +86,8 @@ async def reset(request: Request, visit: Visit) -> Response:
                 return _expired(visit)
             await password_reset.reset_password(session, used.user_id, new)
             await web_sessions.end_session(session, visit.raw_session)
-            raw, _ = await web_sessions.create_session(session, used.user_id, visit.ctx.settings.web_session_ttl)
+            raw, _ = await web_sessions.create_session(
+                session, used.user_id, visit.ctx.settings.web_session_ttl, visit.request.headers.get("user-agent", ""))
             connected = await list_connected_apps(session, used.user_id)
     except ValidationFailed as exc:
         return form({"new_password": exc.message[:1].upper() + exc.message[1:] + "."}, 400)

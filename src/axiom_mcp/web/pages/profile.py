@@ -24,7 +24,7 @@ async def change_name(request: Request, visit: Visit) -> Response:
         async with visit.ctx.db.session() as session:
             await users.set_name(session, visit.user_id, visit.form.get("name"))
     except ValidationFailed as exc:
-        return account_page(visit, status=400, errors={"name": exc.message[:1].upper() + exc.message[1:] + "."})
+        return await account_page(visit, status=400, errors={"name": exc.message[:1].upper() + exc.message[1:] + "."})
     return visit.redirect("/account", notice="saved")
 
 
@@ -42,7 +42,7 @@ async def upload_avatar(request: Request, visit: Visit) -> Response:
         async with visit.ctx.db.session() as session:
             await avatars.set_avatar(session, visit.user_id, raw)
     except ValidationFailed as exc:
-        return account_page(visit, status=400, errors={"avatar": exc.message[:1].upper() + exc.message[1:] + "."})
+        return await account_page(visit, status=400, errors={"avatar": exc.message[:1].upper() + exc.message[1:] + "."})
     return visit.redirect("/account", notice="saved")
 
 
