@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from axiom_mcp.data.caches import database_caches
 from axiom_mcp.data.token_verifier import AccessTokenVerifier
 from axiom_mcp.db.engine import Database
 from axiom_mcp.settings import Settings
@@ -20,7 +21,7 @@ class AppContext:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> AppContext:
-        return cls(settings=settings, db=Database(settings))
+        return cls(settings=settings, db=Database(settings, database_caches()))
 
     async def close(self) -> None:
         await self.db.close()

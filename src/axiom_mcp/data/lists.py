@@ -16,40 +16,20 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any, TypeAlias
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from axiom_mcp.data.counts import CountCache, count_cache
-from axiom_mcp.data.marks import marks_cache, marks_from_rows, marks_sql
-from axiom_mcp.data.schemas import PageQuery
+from axiom_mcp.data.counts import count_cache
+from axiom_mcp.data.kinds import Kind
+from axiom_mcp.data.marks import MARKED, marks_cache, marks_from_rows, marks_sql
+from axiom_mcp.data.schemas import Page, PageQuery
 from axiom_mcp.db.engine import Database
 from axiom_mcp.db.reads import Row, dollar_params
 
 Source: TypeAlias = Database | AsyncSession
-
-
-@dataclass(frozen=True)
-class ListKind:
-    table: str
-    """Also the count cache's kind (the table name, as ``forget_count`` is told)."""
-    fields: tuple[str, ...]
-    """The record's own columns after id, user, created, updated (their output names are the same)."""
-    search: tuple[str, ...]
-    """Columns ``q`` looks in."""
-    link: tuple[str, str] | None = None
-    """(link table, its column naming the record) joining the record's tags, if it has any."""
-    tags_field: str = ""
-    """The output name of the tag ids (and of ``expand``'s tag list)."""
-
-
-ITEMS = ListKind("items", ("name", "content", "files"), ("name", "content"), ("item_tags", "item_id"), "tags")
-CLIENTS = ListKind("clients", ("name",), ("name",), ("client_access_tags", "client_id"), "accessTags")
-TAGS = ListKind("tags", ("name",), ("name",))
-
 
 
 def _stamp_sql(column: str, dialect: str) -> str:
@@ -74,7 +54,7 @@ def _record_columns(alias: str, fields: tuple[str, ...], dialect: str) -> str:
 
 @lru_cache(maxsize=64)
 def _statements(
-    kind: ListKind, dialect: str, searching: bool, counting: bool, seeking: bool = False
+    kind: Kind, dialect: str, searching: bool, counting: bool, seeking: bool = False
 ) -> tuple[str, str]:
     """(page SQL, count SQL) with ``?`` placeholders: owner, [one pattern per search column],
     and for the page LIMIT, OFFSET.
@@ -101,9 +81,9 @@ def _statements(
         where += f" AND ({' OR '.join(tests)})"
     after = " AND (created, id) < (?, ?)" if seeking else ""
     page_ids = (
-        f"SELECT id FROM {kind.table} WHERE {where}{after} ORDER BY created DESC, id DESC LIMIT ? OFFSET ?"
+        f"SELECT id FROM {kind.many} WHERE {where}{after} ORDER BY created DESC, id DESC LIMIT ? OFFSET ?"
     )
-    columns = _record_columns("r", kind.fields, dialect)
+    columns = _record_columns("r", kind.columns, dialect)
     order = "r.created DESC, r.id DESC"
     joins = ""
     if kind.link is not None:
@@ -113,12 +93,12 @@ def _statements(
         # Code point order on every database (SQLite's BINARY is; PostgreSQL's "C" is), as
         # records._sorted orders a single record's tags.
         order += ', t.name COLLATE "C", t.id' if dialect == "postgresql" else ", t.name, t.id"
-    count = f"SELECT count(*) FROM {kind.table} WHERE {where}"
+    count = f"SELECT count(*) FROM {kind.many} WHERE {where}"
     if counting:
         columns += f", ({count}) AS total"
     if seeking:
         columns += ", (SELECT items_version FROM users WHERE id = ?) AS version"
-    page = f"SELECT {columns} FROM {kind.table} AS r{joins} WHERE r.id IN ({page_ids}) ORDER BY {order}"
+    page = f"SELECT {columns} FROM {kind.many} AS r{joins} WHERE r.id IN ({page_ids}) ORDER BY {order}"
     return page, count
 
 
@@ -151,8 +131,8 @@ def _as_made(value: Any) -> Any:
     return value  # PostgreSQL's stamps come formatted from the statement (_stamp_sql)
 
 
-def _files(value: Any) -> list[Any]:
-    """The JSON list of file names: text from the drivers (SQLAlchemy's asyncpg codec decodes it)."""
+def _json_list(value: Any) -> list[Any]:
+    """A JSON list column (an item's file names): text from the drivers (SQLAlchemy's asyncpg codec decodes it)."""
     if value is None or value == "[]":
         return []
     if isinstance(value, str):
@@ -163,14 +143,12 @@ def _files(value: Any) -> list[Any]:
 # --- rows to dicts -----------------------------------------------------------------------------
 
 
-def _records(kind: ListKind, rows: list[Row], stamp: Callable[[Any], Any]) -> list[dict[str, Any]]:
+def _records(kind: Kind, rows: list[Row], stamp: Callable[[Any], Any]) -> list[dict[str, Any]]:
     """The page's records from its rows (one row per record and tag), in the models' field order."""
-    if kind.link is None:
-        return [{"id": r[0], "user": r[1], "created": stamp(r[2]), "updated": stamp(r[3]), "name": r[4]} for r in rows]
-    fields = kind.fields
+    fields = kind.columns
     width = 4 + len(fields)
-    files_at = fields.index("files") + 4 if "files" in fields else -1
-    tags_field = kind.tags_field
+    listed = {4 + at for at, name in enumerate(fields) if name in kind.list_columns}
+    tags_field = kind.relation.field if kind.relation is not None else None
     records: list[dict[str, Any]] = []
     tag_dicts: dict[str, dict[str, Any]] = {}  # a tag on several records of the page is built once
     last_id = None
@@ -182,11 +160,13 @@ def _records(kind: ListKind, rows: list[Row], stamp: Callable[[Any], Any]) -> li
             last_id = record_id
             record = {"id": record_id, "user": row[1], "created": stamp(row[2]), "updated": stamp(row[3])}
             for at in range(4, width):
-                record[fields[at - 4]] = _files(row[at]) if at == files_at else row[at]
+                record[fields[at - 4]] = _json_list(row[at]) if at in listed else row[at]
+            records.append(record)
+            if tags_field is None:
+                continue
             tag_ids, tags = [], []
             record[tags_field] = tag_ids
             record["expand"] = {tags_field: tags}
-            records.append(record)
         tag_id = row[width]
         if tag_id is not None:
             tag = tag_dicts.get(tag_id)
@@ -218,12 +198,8 @@ async def _fetch(source: Source, dialect: str, sql: str, params: list[Any]) -> l
     return await source.reads.fetch(sql, params)
 
 
-def _counts(source: Source) -> CountCache | None:
-    return count_cache(source) if isinstance(source, AsyncSession) else source.counts
-
-
 async def _seek(
-    source: Source, dialect: str, kind: ListKind, user_id: str, counting: bool, per_page: int, offset: int
+    source: Source, dialect: str, kind: Kind, user_id: str, counting: bool, per_page: int, offset: int
 ) -> list[Row] | None:
     """A deep page of items started after a rank mark (data/marks.py), or None: the caller runs
     the plain OFFSET statement, which is always right.
@@ -232,7 +208,7 @@ async def _seek(
     session only uses marks already kept, never computes or keeps its own.
     """
     shared = not isinstance(source, AsyncSession)
-    cache = marks_cache(source) if isinstance(source, AsyncSession) else source.marks
+    cache = marks_cache(source)
     if cache is None or offset < cache.block:
         return None
     block = offset // cache.block  # whole blocks before the page: start after mark block-1
@@ -261,8 +237,8 @@ async def _seek(
     return None
 
 
-async def list_page(source: Source, kind: ListKind, user_id: str, params: PageQuery) -> dict[str, Any]:
-    """One page of the owner's ``kind`` records, newest first, as ``Page[...]``'s JSON-ready dict.
+async def list_page(source: Source, kind: Kind, user_id: str, params: PageQuery) -> Page[Any]:
+    """One page of the owner's ``kind`` records, newest first, as ``Page[kind.out]``.
 
     The total: on a partly filled page it is known without counting; a large unfiltered total may
     come from the short-lived ``CountCache`` (``counts.py`` says what that trades); otherwise an
@@ -273,8 +249,8 @@ async def list_page(source: Source, kind: ListKind, user_id: str, params: PageQu
     """
     dialect = _dialect(source)
     searching = bool(params.q)
-    cache = _counts(source) if not searching else None
-    cached = cache.get(user_id, kind.table) if cache is not None else None
+    cache = count_cache(source) if not searching else None
+    cached = cache.get(user_id, kind.many) if cache is not None else None
     counting = not searching and cached is None
     page_sql, count_sql = _statements(kind, dialect, searching, counting)
     where_args: list[Any] = [user_id]
@@ -284,7 +260,7 @@ async def list_page(source: Source, kind: ListKind, user_id: str, params: PageQu
     per_page = params.perPage
     offset = (params.page - 1) * per_page
     rows = None
-    if kind.table == ITEMS.table and not searching:
+    if kind.many == MARKED and not searching:
         rows = await _seek(source, dialect, kind, user_id, counting, per_page, offset)
     total_at = -1 if rows is None else -2  # a seek's rows end with the version
     if rows is None:
@@ -300,11 +276,11 @@ async def list_page(source: Source, kind: ListKind, user_id: str, params: PageQu
     else:  # a full page of a search, or an empty page: count
         total = int((await _fetch(source, dialect, count_sql, where_args))[0][0] or 0)
     if cache is not None and cached is None:
-        cache.put(user_id, kind.table, total)
-    return {
+        cache.put(user_id, kind.many, total)
+    return Page[kind.out].model_validate({  # type: ignore[name-defined]
         "page": params.page,
         "perPage": per_page,
         "totalItems": total,
         "totalPages": math.ceil(total / per_page),
         "items": items,
-    }
+    })

@@ -34,7 +34,7 @@ def create_web_app(ctx: AppContext) -> Starlette:
         *auth.routes,
         *consent.routes,
         *apps.routes,
-        *records.routes,
+        *records.routes(),
         Route("/robots.txt", robots, methods=["GET"]),
         Mount("/static", static, name="static"),
     ]
