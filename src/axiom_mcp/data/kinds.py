@@ -15,6 +15,7 @@ from typing import Any, Literal, get_origin
 
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
+from pydantic_core import SchemaValidator
 from sqlalchemy import inspect as mapper_of
 
 from axiom_mcp.data.schemas import (
@@ -24,9 +25,11 @@ from axiom_mcp.data.schemas import (
     ItemCreate,
     ItemOut,
     ItemUpdate,
+    Page,
     TagCreate,
     TagOut,
     TagUpdate,
+    stored_validator,
 )
 from axiom_mcp.db.tables import Client, Item, Tag
 
@@ -85,6 +88,10 @@ class Kind:
     """Those of ``columns`` holding a JSON list."""
     link: tuple[str, str] | None = field(init=False)
     """(link table, its column naming the record) of the relation."""
+    page: type[Page[Any]] = field(init=False)
+    """``Page[out]``: what a list returns."""
+    page_from_store: SchemaValidator = field(init=False)
+    """Validates a ``page`` from values read from the database (data/lists.py)."""
 
     def __post_init__(self) -> None:
         own = [name for name in self.out.model_fields if name not in ("id", "user", "created", "updated", "expand")]
@@ -99,6 +106,8 @@ class Kind:
             column = next(c for c in secondary.columns if c.references(self.table.__table__.c.id))
             link = (secondary.name, column.name)
         object.__setattr__(self, "link", link)
+        object.__setattr__(self, "page", Page[self.out])  # type: ignore[name-defined]
+        object.__setattr__(self, "page_from_store", stored_validator(self.page))
 
     @property
     def many(self) -> str:

@@ -32,7 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from axiom_mcp.context import AppContext
 from axiom_mcp.data import records, users
 from axiom_mcp.data.kinds import KINDS, Kind
-from axiom_mcp.data.schemas import MAX_PAGE, MAX_PER_PAGE, MAX_QUERY, Page, PageQuery, ProfileOut
+from axiom_mcp.data.schemas import MAX_PAGE, MAX_PER_PAGE, MAX_QUERY, PageQuery, ProfileOut
 from axiom_mcp.data.tokens import TokenInfo
 from axiom_mcp.errors import AxiomError, NotFoundError, ValidationFailed
 from axiom_mcp.ids import ID_LENGTH
@@ -240,7 +240,7 @@ def _kind_tools(app: AppContext, kind: Kind) -> list[ToolSpec]:
     """The list, get, create, update and delete tools of one kind of record."""
     plural, one = kind.many, kind.one
     read, write = kind.read_scope, kind.write_scope
-    page_type = Page[kind.out]  # type: ignore[name-defined]
+    page_type = kind.page
     keyword = inspect.Parameter.POSITIONAL_OR_KEYWORD
 
     async def in_session(action: Callable[[AsyncSession], Awaitable[Any]]) -> Any:

@@ -14,7 +14,7 @@ from axiom_mcp.auth_service.rest_api.errors import UnsupportedMediaType
 from axiom_mcp.context import AppContext
 from axiom_mcp.data import records, signup_throttle, throttle, users
 from axiom_mcp.data.kinds import KINDS, Kind
-from axiom_mcp.data.schemas import MAX_PAGE, MAX_PER_PAGE, MAX_QUERY, Page, PageQuery, ProfileOut, storable
+from axiom_mcp.data.schemas import MAX_PAGE, MAX_PER_PAGE, MAX_QUERY, PageQuery, ProfileOut, storable
 from axiom_mcp.data.tokens import FIRST_PARTY_CLIENT_ID, TokenInfo, issue_access_token
 from axiom_mcp.settings import DEFAULT_SCOPES
 
@@ -107,7 +107,7 @@ def _kind_routes(router: APIRouter, kind: Kind) -> None:
     plural, one, out = kind.many, kind.one, kind.out
     path = f"/user/{plural}"
     tags = [plural]
-    router.add_api_route(path, list_records, methods=["GET"], response_model=Page[out], tags=tags,  # type: ignore[valid-type]
+    router.add_api_route(path, list_records, methods=["GET"], response_model=kind.page, tags=tags,
                          summary=f"List your {plural}, newest first")
     router.add_api_route(f"{path}/{{record_id}}", get_record, methods=["GET"], response_model=out, tags=tags,
                          summary=f"Get one of your {plural}")
