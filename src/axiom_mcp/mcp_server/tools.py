@@ -63,6 +63,8 @@ PerPageArg = Annotated[
 SearchArg = Annotated[
     str, Field(max_length=MAX_QUERY, description="Only records whose text contains this (case-insensitive); empty for all.")
 ]
+
+
 # --- errors -------------------------------------------------------------------------------------
 
 
