@@ -1,10 +1,11 @@
-"""List pages (data/lists.py, the lean path): the same records, and byte for byte the same JSON, as the
-ORM path reading them one at a time, from either source."""
+"""List pages (data/lists.py, the lean path), typed or as JSON-ready data: the same records, and byte
+for byte the same JSON, as the ORM path reading them one at a time, from either source."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pydantic_core
 import pytest
 from sqlalchemy import update
 
@@ -68,6 +69,10 @@ async def test_a_page_is_the_orm_paths_records_and_the_same_from_either_source(
     assert isinstance(from_db, Page) and all(isinstance(record, declared.out) for record in from_db.items)
     assert from_db == from_session
     assert from_db.items, "the seed fills every page looked at"
+    # The JSON-ready dict the REST API and the MCP tools write out is the model's JSON, byte for byte.
+    data = await records.list_records_data(declared, ctx.db, user.id, params)
+    assert list(data) == ["page", "perPage", "totalItems", "totalPages", "items"]
+    assert pydantic_core.to_json(data) == from_db.model_dump_json().encode()
 
     # The records are exactly what the ORM path reads one at a time (values, tag order, stamps),
     # and so is their JSON, byte for byte.

@@ -3,9 +3,10 @@
 One page is one statement: the page's ids come from a deferred-join subquery on the
 (user_id, created, id) index (a deep OFFSET skips index entries, not table rows), and a LEFT JOIN
 brings each record's tags along in (name, id) order, the order ``records.record_out`` gives them.
-The rows become plain dicts that one call into pydantic's core validates into a ``Page[kind.out]``
-(no ORM objects, no Python per row or value; ``schemas.stored_validator``); tests/data/test_lists.py holds the result to
-what the ORM path reads one record at a time.
+The rows become the dict ``Page[kind.out]`` would dump (``page_data``): the faces that only write
+the page out (the REST API, the MCP list tools) write it as JSON without building a model per
+row; everything else gets the typed ``Page`` (``list_page``), validated from that dict in one
+call into pydantic's core. tests/data/test_lists.py holds both to the ORM path, byte for byte.
 
 ``source`` is a ``Database`` (its read pool, db/reads.py: committed data) or an ``AsyncSession``
 (the same SQL on that session's connection: it sees the session's uncommitted writes).
@@ -15,6 +16,8 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any, TypeAlias
 
@@ -31,9 +34,16 @@ Source: TypeAlias = Database | AsyncSession
 
 
 def _stamp_sql(column: str, dialect: str) -> str:
-    """``column`` (a UTC timestamp) as the page's models take it: PostgreSQL's drivers hand over
-    aware datetimes; SQLite keeps naive UTC text, which gets its ``Z`` in the statement."""
-    return f"{column} || 'Z'" if dialect == "sqlite" else column
+    """``column`` (a UTC timestamp) as the database hands it to ``_records``.
+
+    PostgreSQL writes the text pydantic writes for a UTC datetime (``YYYY-MM-DDTHH:MM:SSZ``, or
+    ``...SS.ffffffZ`` with a fraction) itself; SQLite's stored text is sliced into that shape in
+    Python (``_sqlite_stamp``). bench/README.md has the measurements behind both.
+    """
+    if dialect == "sqlite":
+        return column
+    text = f"""to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US')"""
+    return f"replace({text}, '.000000', '') || 'Z'"
 
 
 def _record_columns(alias: str, fields: tuple[str, ...], dialect: str) -> str:
@@ -96,6 +106,24 @@ def _like(text: str) -> str:
     return f"%{escaped}%"
 
 
+def _sqlite_stamp(value: Any) -> Any:
+    """SQLite's stored text ``YYYY-MM-DD HH:MM:SS.ffffff`` (UTC) as pydantic writes a UTC datetime:
+    ``YYYY-MM-DDTHH:MM:SSZ``, or ``...SS.ffffffZ`` when there is a fraction (by slicing)."""
+    if isinstance(value, str) and len(value) == 26 and value[10] == " " and value[19] == ".":
+        if value.endswith("000000"):
+            return f"{value[:10]}T{value[11:19]}Z"
+        return f"{value[:10]}T{value[11:]}Z"
+    if isinstance(value, str):  # any other shape (no fraction, an offset): through datetime
+        value = datetime.fromisoformat(value)
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    return value
+
+
+def _as_made(value: Any) -> Any:
+    return value  # PostgreSQL's stamps come formatted from the statement (_stamp_sql)
+
+
 def _json_list(value: Any) -> list[Any]:
     """A JSON list column (an item's file names): text from the drivers (SQLAlchemy's asyncpg codec decodes it)."""
     if value is None or value == "[]":
@@ -108,7 +136,7 @@ def _json_list(value: Any) -> list[Any]:
 # --- rows to dicts -----------------------------------------------------------------------------
 
 
-def _records(kind: Kind, rows: list[Row]) -> list[dict[str, Any]]:
+def _records(kind: Kind, rows: list[Row], stamp: Callable[[Any], Any]) -> list[dict[str, Any]]:
     """The page's records from its rows (one row per record and tag), in the models' field order."""
     fields = kind.columns
     width = 4 + len(fields)
@@ -123,7 +151,7 @@ def _records(kind: Kind, rows: list[Row]) -> list[dict[str, Any]]:
         record_id = row[0]
         if record_id != last_id:
             last_id = record_id
-            record = {"id": record_id, "user": row[1], "created": row[2], "updated": row[3]}
+            record = {"id": record_id, "user": row[1], "created": stamp(row[2]), "updated": stamp(row[3])}
             for at in range(4, width):
                 record[fields[at - 4]] = _json_list(row[at]) if at in listed else row[at]
             records.append(record)
@@ -137,8 +165,8 @@ def _records(kind: Kind, rows: list[Row]) -> list[dict[str, Any]]:
             tag = tag_dicts.get(tag_id)
             if tag is None:
                 tag = tag_dicts[tag_id] = {
-                    "id": tag_id, "user": row[width + 1], "created": row[width + 2],
-                    "updated": row[width + 3], "name": row[width + 4],
+                    "id": tag_id, "user": row[width + 1], "created": stamp(row[width + 2]),
+                    "updated": stamp(row[width + 3]), "name": row[width + 4],
                 }
             tag_ids.append(tag_id)
             tags.append(tag)
@@ -202,8 +230,9 @@ async def _seek(
     return None
 
 
-async def list_page(source: Source, kind: Kind, user_id: str, params: PageQuery) -> Page[Any]:
-    """One page of the owner's ``kind`` records, newest first, as ``Page[kind.out]``.
+async def page_data(source: Source, kind: Kind, user_id: str, params: PageQuery) -> dict[str, Any]:
+    """One page of the owner's ``kind`` records, newest first, as the JSON-ready dict
+    ``Page[kind.out]`` dumps (keys in the models' order, timestamps as their JSON text).
 
     The total: on a partly filled page it is known without counting; a large unfiltered total may
     come from the short-lived ``CountCache`` (``counts.py`` says what that trades); otherwise an
@@ -231,7 +260,7 @@ async def list_page(source: Source, kind: Kind, user_id: str, params: PageQuery)
     if rows is None:
         args = [*where_args, per_page, offset]
         rows = await _fetch(source, dialect, page_sql, [user_id, *args] if counting else args)
-    items = _records(kind, rows)
+    items = _records(kind, rows, _sqlite_stamp if dialect == "sqlite" else _as_made)
     if 0 < len(items) < per_page:
         total = offset + len(items)
     elif cached is not None:
@@ -242,10 +271,15 @@ async def list_page(source: Source, kind: Kind, user_id: str, params: PageQuery)
         total = int((await _fetch(source, dialect, count_sql, where_args))[0][0] or 0)
     if cache is not None and cached is None:
         cache.put(user_id, kind.many, total)
-    return kind.page_from_store.validate_python({
+    return {
         "page": params.page,
         "perPage": per_page,
         "totalItems": total,
         "totalPages": math.ceil(total / per_page),
         "items": items,
-    })
+    }
+
+
+async def list_page(source: Source, kind: Kind, user_id: str, params: PageQuery) -> Page[Any]:
+    """``page_data`` as a ``Page[kind.out]``, validated in one call into pydantic's core."""
+    return kind.page_from_store.validate_python(await page_data(source, kind, user_id, params))

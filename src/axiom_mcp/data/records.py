@@ -16,7 +16,7 @@ from sqlalchemy.orm import selectinload
 
 from axiom_mcp.data.counts import forget_count
 from axiom_mcp.data.kinds import Kind
-from axiom_mcp.data.lists import Source, list_page
+from axiom_mcp.data.lists import Source, list_page, page_data
 from axiom_mcp.data.schemas import Page, PageQuery, TagOut, is_record_id
 from axiom_mcp.db.tables import Tag
 from axiom_mcp.errors import NotFoundError, ValidationFailed
@@ -89,6 +89,11 @@ async def _assign(session: AsyncSession, kind: Kind, user_id: str, row: Any, dat
 async def list_records(kind: Kind, source: Source, user_id: str, params: PageQuery) -> Page[Any]:
     """One page of the owner's records of ``kind``, newest first (data/lists.py)."""
     return await list_page(source, kind, user_id, params)
+
+
+async def list_records_data(kind: Kind, source: Source, user_id: str, params: PageQuery) -> dict[str, Any]:
+    """The same page as the JSON-ready dict its model dumps: for a face that only writes it out."""
+    return await page_data(source, kind, user_id, params)
 
 
 async def get_record(kind: Kind, session: AsyncSession, user_id: str, record_id: str) -> Any:

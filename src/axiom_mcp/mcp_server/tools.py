@@ -158,10 +158,11 @@ class AxiomTool(Tool):
         takes the SDK's path.
         """
         meta = self.fn_metadata
-        if not isinstance(result, BaseModel) or meta.output_schema is None or meta.wrap_output:
+        if not isinstance(result, BaseModel | dict) or meta.output_schema is None or meta.wrap_output:
             return meta.convert_result(result)
         try:
-            data = result.model_dump(mode="json", by_alias=True)
+            # A list page comes from the data layer as JSON-ready data.
+            data = result.model_dump(mode="json", by_alias=True) if isinstance(result, BaseModel) else result
             text = pydantic_core.to_json(data).decode()
         except Exception as exc:  # noqa: BLE001 - a crash, reported like the SDK reports one
             raise UnexpectedToolError(f"Error executing tool {self.name}") from exc
@@ -257,7 +258,7 @@ def _kind_tools(app: AppContext, kind: Kind) -> list[ToolSpec]:
     ) -> page_type:  # type: ignore[valid-type]
         user_id = caller(ctx).user_id
         params = _build(PageQuery, {"q": "search"}, page=page, perPage=perPage, q=search)
-        return await records.list_records(kind, app.db, user_id, params)  # the read pool
+        return await records.list_records_data(kind, app.db, user_id, params)  # the read pool, JSON-ready
 
     async def get_record(ctx: Context, id: RecordIdArg) -> kind.out:  # type: ignore[name-defined]  # noqa: A002
         user_id = caller(ctx).user_id
