@@ -4,7 +4,7 @@ read straight from the data layer, one call at a time.
     .venv/bin/python -m bench.inprocess                  # MCP: lean path and SDK path, CPU us per call
     valgrind --tool=callgrind .venv/bin/python -m bench.inprocess --path lean --calls 10
     valgrind --tool=callgrind .venv/bin/python -m bench.inprocess --path lean --calls 110
-    .venv/bin/python -m bench.inprocess --lists --db postgres   # records.list_items, small and deep pages
+    .venv/bin/python -m bench.inprocess --lists --db postgres   # records.list_records(ITEMS, ...), small and deep pages
 
 The same stateless (2026-07-28) ``tools/call get_user_items`` as the ``stateless`` figure (a page
 of 20 items with 2 tags each, of a user owning 100), on a fresh SQLite database seeded like
@@ -27,6 +27,7 @@ from typing import Any
 
 from axiom_mcp.context import AppContext
 from axiom_mcp.data import records
+from axiom_mcp.data.kinds import ITEMS
 from axiom_mcp.data.schemas import PageQuery
 from axiom_mcp.db.migrate import migrate
 from axiom_mcp.mcp_server.app import create_mcp_app
@@ -106,7 +107,7 @@ async def measure(path: str, calls: int, folder: Path) -> float:
 
 
 async def measure_lists(kind: str, calls: int, folder: Path) -> list[tuple[str, float]]:
-    """Wall seconds per ``records.list_items(db, ...)`` call (the read pool) for small and deep pages."""
+    """Wall seconds per ``records.list_records(ITEMS, db, ...)`` call (the read pool) for small and deep pages."""
     async with database(kind, folder) as url:
         ctx = AppContext.from_settings(make_settings(url, folder))
         try:
@@ -121,10 +122,10 @@ async def measure_lists(kind: str, calls: int, folder: Path) -> list[tuple[str, 
                                       ("100,000 items, page 2500", large, 2500)):
                 query = PageQuery(page=page, perPage=20)
                 for _ in range(5):  # warm: pools, statement caches, rank marks, count cache
-                    await records.list_items(ctx.db, user.id, query)
+                    await records.list_records(ITEMS, ctx.db, user.id, query)
                 started = time.perf_counter()
                 for _ in range(calls):
-                    await records.list_items(ctx.db, user.id, query)
+                    await records.list_records(ITEMS, ctx.db, user.id, query)
                 out.append((label, (time.perf_counter() - started) / calls))
             return out
         finally:
@@ -135,7 +136,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--path", choices=["lean", "sdk", "both"], default="both")
     parser.add_argument("--calls", type=int, default=2000)
-    parser.add_argument("--lists", action="store_true", help="time records.list_items instead of an MCP call")
+    parser.add_argument("--lists", action="store_true", help="time records.list_records(ITEMS, ...) instead of an MCP call")
     parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite", help="for --lists")
     args = parser.parse_args()
     logging.disable(logging.INFO)  # the migrations' progress lines

@@ -317,13 +317,14 @@ async def test_user_export_then_import_moves_an_account_to_another_axiom_on_post
     ctx = AppContext.from_settings(settings)
     try:
         from axiom_mcp.data import records, users
-        from axiom_mcp.data.schemas import ItemCreate, TagCreate
+        from axiom_mcp.data.kinds import ITEMS, TAGS
+        from axiom_mcp.data.schemas import ItemCreate, PageQuery, TagCreate
 
         async with ctx.db.session() as session:
             user = await users.get_user_by_email(session, "move@example.com")
             assert user is not None
-            tag = await records.create_tag(session, user.id, TagCreate(name="travel"))
-            await records.create_item(session, user.id, ItemCreate(name="Packing list", content="socks", tags=[tag.id]))
+            tag = await records.create_record(TAGS, session, user.id, TagCreate(name="travel"))
+            await records.create_record(ITEMS, session, user.id, ItemCreate(name="Packing list", content="socks", tags=[tag.id]))
     finally:
         await ctx.close()
     archive_path = tmp_path / "move.zip"
@@ -343,8 +344,8 @@ async def test_user_export_then_import_moves_an_account_to_another_axiom_on_post
         try:
             async with ctx.db.session() as session:
                 moved = await users.authenticate(session, "move@example.com", "another long one")
-            page = await records.list_items(ctx.db, moved.id, records.PageQuery())
-            assert [(i["name"], i["content"], [t["name"] for t in i["expand"]["tags"]]) for i in page["items"]] == [
+            page = await records.list_records(ITEMS, ctx.db, moved.id, PageQuery())
+            assert [(i.name, i.content, [t.name for t in i.expand.tags]) for i in page.items] == [
                 ("Packing list", "socks", ["travel"])]
         finally:
             await ctx.close()

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from axiom_mcp.blobs.configure import open_store
 from axiom_mcp.blobs.store import BlobStore
 from axiom_mcp.data.activity import ActivityLog
+from axiom_mcp.data.caches import database_caches
 from axiom_mcp.data.token_verifier import AccessTokenVerifier
 from axiom_mcp.db.engine import Database
 from axiom_mcp.settings import Settings
@@ -28,7 +29,7 @@ class AppContext:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> AppContext:
-        return cls(settings=settings, db=Database(settings))
+        return cls(settings=settings, db=Database(settings, database_caches()))
 
     async def close(self) -> None:
         try:

@@ -13,7 +13,8 @@ import pytest
 
 from axiom_mcp.context import AppContext
 from axiom_mcp.data import records
-from axiom_mcp.data.schemas import ItemOut, Page, PageQuery
+from axiom_mcp.data.kinds import ITEMS
+from axiom_mcp.data.schemas import PageQuery
 from axiom_mcp.db.migrate import migrate
 from axiom_mcp.settings import Settings
 from bench.ceiling import json_body
@@ -54,8 +55,8 @@ async def test_seeded_rows_read_back_through_the_data_layer(kind: str, tmp_path:
             api = await ctx.tokens.verify(user.api_tokens[1])
             assert api is not None and api.resource == settings.api_resource
 
-            page = Page[ItemOut].model_validate(await records.list_items(ctx.db, user.id, PageQuery(page=1, perPage=4)))
-            last = Page[ItemOut].model_validate(await records.list_items(ctx.db, user.id, PageQuery(page=3, perPage=4)))
+            page = await records.list_records(ITEMS, ctx.db, user.id, PageQuery(page=1, perPage=4))
+            last = await records.list_records(ITEMS, ctx.db, user.id, PageQuery(page=3, perPage=4))
             assert page.totalItems == 10 and page.totalPages == 3 and len(page.items) == 4
             assert [len(i.expand.tags) for i in page.items] == [2, 2, 2, 2]
             assert page.items[0].created > page.items[-1].created  # newest first

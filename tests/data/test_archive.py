@@ -17,19 +17,20 @@ from axiom_mcp.db.tables import OAuthConsent
 from axiom_mcp.errors import ConflictError, ValidationFailed
 from tests.support.factories import PASSWORD, TestUser, make_user
 from axiom_mcp.data import records
+from axiom_mcp.data.kinds import CLIENTS, ITEMS, TAGS
 
 APP = "https://claude.ai/oauth/mcp-oauth-client-metadata"
 
 
 async def _fill(ctx: AppContext, user: TestUser) -> None:
     async with ctx.db.session() as session:
-        work = await records.create_tag(session, user.id, TagCreate(name="work"))
-        home = await records.create_tag(session, user.id, TagCreate(name="Émoji 🏠"))
+        work = await records.create_record(TAGS, session, user.id, TagCreate(name="work"))
+        home = await records.create_record(TAGS, session, user.id, TagCreate(name="Émoji 🏠"))
         for n in range(3):
-            await records.create_item(session, user.id, ItemCreate(
+            await records.create_record(ITEMS, session, user.id, ItemCreate(
                 name=f"Note {n}", content=f"<p>Line {n} with “quotes”, ünïcode and \\n</p>",
                 tags=[work.id, home.id][: n % 3], files=["a.pdf"] if n == 1 else []))
-        await records.create_client(session, user.id, ClientCreate(name="Work agent", accessTags=[work.id]))
+        await records.create_record(CLIENTS, session, user.id, ClientCreate(name="Work agent", accessTags=[work.id]))
         session.add(OAuthConsent(user_id=user.id, client_id=APP, scopes="items:read profile:read"))
     log = ActivityLog(ctx.db, delay=60)
     log.record(Action(user.id, APP, "mcp", "get_user_item", ("abc",), ok=False, error="not_found",

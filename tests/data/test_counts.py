@@ -8,6 +8,7 @@ import pytest
 
 from axiom_mcp.context import AppContext
 from axiom_mcp.data import records
+from axiom_mcp.data.kinds import ITEMS, TAGS
 from axiom_mcp.data.counts import CountCache, count_cache
 from axiom_mcp.data.schemas import ItemCreate, PageQuery, TagCreate
 from axiom_mcp.db.engine import Database
@@ -19,8 +20,7 @@ FULL_PAGE = PageQuery(page=1, perPage=2)  # a full page: the total must be count
 @pytest.fixture
 def cache(ctx: AppContext) -> Iterator[CountCache]:
     """The database's count cache with a threshold of 3, so a handful of rows is "large"."""
-    async_sessionmaker = ctx.db.sessionmaker
-    found = async_sessionmaker.kw["info"]["counts"]
+    found = count_cache(ctx.db)
     assert isinstance(found, CountCache)
     threshold, seconds = found.threshold, found.seconds
     found.threshold, found.seconds = 3, 60.0
@@ -32,21 +32,21 @@ def cache(ctx: AppContext) -> Iterator[CountCache]:
 
 async def items(ctx: AppContext, owner: TestUser, count: int, db: Database | None = None) -> list[str]:
     async with (db or ctx.db).session() as session:
-        return [(await records.create_item(session, owner.id, ItemCreate(name=f"i{n}"))).id for n in range(count)]
+        return [(await records.create_record(ITEMS, session, owner.id, ItemCreate(name=f"i{n}"))).id for n in range(count)]
 
 
 async def total(ctx: AppContext, owner: TestUser, params: PageQuery = FULL_PAGE) -> int:
     """The total from both sources, which share the database's cache (so both must agree)."""
     async with ctx.db.session() as session:
-        in_session = (await records.list_items(session, owner.id, params))["totalItems"]
-    from_database = (await records.list_items(ctx.db, owner.id, params))["totalItems"]
+        in_session = (await records.list_records(ITEMS, session, owner.id, params)).totalItems
+    from_database = (await records.list_records(ITEMS, ctx.db, owner.id, params)).totalItems
     assert in_session == from_database
     return int(from_database)
 
 
 async def test_every_session_of_a_database_gets_its_cache(ctx: AppContext) -> None:
     async with ctx.db.session() as one, ctx.db.session() as two:
-        assert count_cache(one) is count_cache(two) is ctx.db.counts  # the read pool's too
+        assert count_cache(one) is count_cache(two) is count_cache(ctx.db)  # the read pool's too
 
 
 async def test_a_large_total_is_cached_and_forgotten_when_this_process_adds_or_deletes(
@@ -61,7 +61,7 @@ async def test_a_large_total_is_cached_and_forgotten_when_this_process_adds_or_d
     assert await total(ctx, user) == 5
 
     async with ctx.db.session() as session:
-        await records.delete_item(session, user.id, ids[0])
+        await records.delete_record(ITEMS, session, user.id, ids[0])
     assert await total(ctx, user) == 4
 
 
@@ -102,7 +102,7 @@ async def test_other_kinds_and_owners_keep_their_own_totals(
     assert await total(ctx, other_user) == 4
     async with ctx.db.session() as session:
         for n in range(3):
-            await records.create_tag(session, user.id, TagCreate(name=f"t{n}"))
-        assert (await records.list_tags(session, user.id, FULL_PAGE))["totalItems"] == 3
+            await records.create_record(TAGS, session, user.id, TagCreate(name=f"t{n}"))
+        assert (await records.list_records(TAGS, session, user.id, FULL_PAGE)).totalItems == 3
     assert cache.get(user.id, "items") == 3  # adding tags leaves the item total alone
     assert cache.get(user.id, "tags") == 3

@@ -1,9 +1,9 @@
-"""List pages as plain dicts (data/lists.py): byte for byte the models' JSON, from either source."""
+"""List pages (data/lists.py, the lean path), typed or as JSON-ready data: the same records, and byte
+for byte the same JSON, as the ORM path reading them one at a time, from either source."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
 import pydantic_core
 import pytest
@@ -11,16 +11,12 @@ from sqlalchemy import update
 
 from axiom_mcp.context import AppContext
 from axiom_mcp.data import records
-from axiom_mcp.data.schemas import ClientCreate, ClientOut, ItemCreate, ItemOut, Page, PageQuery, TagCreate, TagOut
+from axiom_mcp.data.kinds import CLIENTS, ITEMS, KINDS, TAGS
+from axiom_mcp.data.schemas import ClientCreate, ItemCreate, Page, PageQuery, TagCreate
 from axiom_mcp.db.reads import dollar_params
 from axiom_mcp.db.tables import Client, Item, Tag
 from tests.support.factories import TestUser
 
-KINDS = {
-    "items": (records.list_items, records.get_item, Page[ItemOut]),
-    "clients": (records.list_clients, records.get_client, Page[ClientOut]),
-    "tags": (records.list_tags, records.get_tag, Page[TagOut]),
-}
 
 # Whole seconds (no fraction in the JSON), a fraction with trailing zeros, a full one.
 STAMPS = [
@@ -36,18 +32,18 @@ async def _seed(ctx: AppContext, owner: TestUser) -> None:
     and timestamps of each shape."""
     async with ctx.db.session() as session:
         zeta, alpha, beta = [
-            (await records.create_tag(session, owner.id, TagCreate(name=name))).id for name in ("zeta", "Alpha", "beta")
+            (await records.create_record(TAGS, session, owner.id, TagCreate(name=name))).id for name in ("zeta", "Alpha", "beta")
         ]
         made = [
-            await records.create_item(session, owner.id, ItemCreate(name="both", content="<p>c</p>", tags=[zeta, alpha])),
-            await records.create_item(session, owner.id, ItemCreate(name="bare", files=["a.txt", "b é.png"])),
-            await records.create_item(session, owner.id, ItemCreate(name="three", tags=[beta, zeta, alpha])),
-            await records.create_item(session, owner.id, ItemCreate(name="ünï \"quoted\" \\ ☃")),
+            await records.create_record(ITEMS, session, owner.id, ItemCreate(name="both", content="<p>c</p>", tags=[zeta, alpha])),
+            await records.create_record(ITEMS, session, owner.id, ItemCreate(name="bare", files=["a.txt", "b é.png"])),
+            await records.create_record(ITEMS, session, owner.id, ItemCreate(name="three", tags=[beta, zeta, alpha])),
+            await records.create_record(ITEMS, session, owner.id, ItemCreate(name="ünï \"quoted\" \\ ☃")),
         ]
         clients = [
-            await records.create_client(session, owner.id, ClientCreate(name="one", accessTags=[beta, alpha])),
-            await records.create_client(session, owner.id, ClientCreate(name="two")),
-            await records.create_client(session, owner.id, ClientCreate(name="three", accessTags=[zeta])),
+            await records.create_record(CLIENTS, session, owner.id, ClientCreate(name="one", accessTags=[beta, alpha])),
+            await records.create_record(CLIENTS, session, owner.id, ClientCreate(name="two")),
+            await records.create_record(CLIENTS, session, owner.id, ClientCreate(name="three", accessTags=[zeta])),
         ]
         for n, item in enumerate(made):
             stamp = STAMPS[n % len(STAMPS)]
@@ -61,34 +57,40 @@ async def _seed(ctx: AppContext, owner: TestUser) -> None:
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("params", [PageQuery(perPage=2), PageQuery(page=2, perPage=2), PageQuery(), PageQuery(q="E")],
                          ids=["full", "second", "partly-filled", "search"])
-async def test_a_page_dict_is_the_models_json_and_the_same_from_either_source(
+async def test_a_page_is_the_orm_paths_records_and_the_same_from_either_source(
     ctx: AppContext, user: TestUser, kind: str, params: PageQuery
 ) -> None:
     await _seed(ctx, user)
-    listing, get, model = KINDS[kind]
-    from_db = await listing(ctx.db, user.id, params)
+    declared = KINDS[kind]
+    from_db = await records.list_records(declared, ctx.db, user.id, params)
     async with ctx.db.session() as session:
-        from_session = await listing(session, user.id, params)
-        one_by_one = [await get(session, user.id, record["id"]) for record in from_db["items"]]
+        from_session = await records.list_records(declared, session, user.id, params)
+        one_by_one = [await records.get_record(declared, session, user.id, record.id) for record in from_db.items]
+    assert isinstance(from_db, Page) and all(isinstance(record, declared.out) for record in from_db.items)
     assert from_db == from_session
-    assert from_db["items"], "the seed fills every page looked at"
-    assert list(from_db) == ["page", "perPage", "totalItems", "totalPages", "items"]
+    assert from_db.items, "the seed fills every page looked at"
+    # The JSON-ready dict the REST API and the MCP tools write out is the model's JSON, byte for byte.
+    data = await records.list_records_data(declared, ctx.db, user.id, params)
+    assert list(data) == ["page", "perPage", "totalItems", "totalPages", "items"]
+    assert pydantic_core.to_json(data) == from_db.model_dump_json().encode()
 
-    assert pydantic_core.to_json(from_db) == model.model_validate(from_db).model_dump_json().encode()
-    assert pydantic_core.to_json(from_session) == model.model_validate(from_session).model_dump_json().encode()
-    # And the records are exactly what the ORM path reads one at a time (values, tag order, stamps).
-    assert model.model_validate(from_db).items == one_by_one
+    # The records are exactly what the ORM path reads one at a time (values, tag order, stamps),
+    # and so is their JSON, byte for byte.
+    assert from_db.items == one_by_one
+    orm_page = from_db.model_copy(update={"items": one_by_one})
+    assert from_db.model_dump_json() == orm_page.model_dump_json()
+    assert from_session.model_dump_json() == orm_page.model_dump_json()
 
 
 async def test_the_json_covers_tags_files_and_every_timestamp_shape(ctx: AppContext, user: TestUser) -> None:
     await _seed(ctx, user)
-    page = await records.list_items(ctx.db, user.id, PageQuery())
-    body = pydantic_core.to_json(page).decode()
-    by_name = {item["name"]: item for item in page["items"]}
-    assert [t["name"] for t in by_name["three"]["expand"]["tags"]] == ["Alpha", "beta", "zeta"]
-    assert by_name["three"]["tags"] == [t["id"] for t in by_name["three"]["expand"]["tags"]]
-    assert by_name["bare"]["tags"] == [] and by_name["bare"]["expand"] == {"tags": []}
-    assert by_name["bare"]["files"] == ["a.txt", "b é.png"]
+    page = await records.list_records(ITEMS, ctx.db, user.id, PageQuery())
+    body = page.model_dump_json()
+    by_name = {item.name: item for item in page.items}
+    assert [t.name for t in by_name["three"].expand.tags] == ["Alpha", "beta", "zeta"]
+    assert by_name["three"].tags == [t.id for t in by_name["three"].expand.tags]
+    assert by_name["bare"].tags == [] and by_name["bare"].expand.tags == []
+    assert by_name["bare"].files == ["a.txt", "b é.png"]
     for shape in ('"2025-01-01T00:01:39Z"', '"2025-01-02T03:04:05.120000Z"', '"2025-01-03T03:04:05.123456Z"',
                   '"2025-01-04T23:59:59.000001Z"'):
         assert shape in body
@@ -98,19 +100,19 @@ async def test_a_session_sees_its_own_uncommitted_writes_and_the_database_only_c
     ctx: AppContext, user: TestUser
 ) -> None:
     async with ctx.db.session() as session:
-        made = await records.create_item(session, user.id, ItemCreate(name="pending"))
-        assert [i["id"] for i in (await records.list_items(session, user.id, PageQuery()))["items"]] == [made.id]
-        assert (await records.list_items(ctx.db, user.id, PageQuery()))["items"] == []
-    assert [i["id"] for i in (await records.list_items(ctx.db, user.id, PageQuery()))["items"]] == [made.id]
+        made = await records.create_record(ITEMS, session, user.id, ItemCreate(name="pending"))
+        assert [i.id for i in (await records.list_records(ITEMS, session, user.id, PageQuery())).items] == [made.id]
+        assert (await records.list_records(ITEMS, ctx.db, user.id, PageQuery())).items == []
+    assert [i.id for i in (await records.list_records(ITEMS, ctx.db, user.id, PageQuery())).items] == [made.id]
 
 
 async def test_an_empty_list_and_a_page_beyond_the_end(ctx: AppContext, user: TestUser) -> None:
-    empty: dict[str, Any] = {"page": 1, "perPage": 30, "totalItems": 0, "totalPages": 0, "items": []}
-    for listing, _, _ in KINDS.values():
-        assert await listing(ctx.db, user.id, PageQuery()) == empty
+    for kind in KINDS.values():
+        page = await records.list_records(kind, ctx.db, user.id, PageQuery())
+        assert page.model_dump() == {"page": 1, "perPage": 30, "totalItems": 0, "totalPages": 0, "items": []}
     await _seed(ctx, user)
-    beyond = await records.list_items(ctx.db, user.id, PageQuery(page=9, perPage=3))
-    assert (beyond["items"], beyond["totalItems"], beyond["totalPages"]) == ([], 4, 2)
+    beyond = await records.list_records(ITEMS, ctx.db, user.id, PageQuery(page=9, perPage=3))
+    assert (beyond.items, beyond.totalItems, beyond.totalPages) == ([], 4, 2)
 
 
 def test_placeholders_are_numbered_for_postgresql_outside_quotes() -> None:

@@ -8,12 +8,16 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import insert, select, text, update
+from sqlalchemy import delete, insert, select, text, update
 
 from axiom_mcp.context import AppContext
 from axiom_mcp.data import records
-from axiom_mcp.data.lists import ITEMS, _statements
-from axiom_mcp.data.marks import MarksCache
+from axiom_mcp.data.kinds import ITEMS
+from axiom_mcp.data.caches import database_caches
+from axiom_mcp.data.counts import CountCache
+from axiom_mcp.data.kinds import ITEMS
+from axiom_mcp.data.lists import _statements
+from axiom_mcp.data.marks import MarksCache, marks_cache
 from axiom_mcp.data.schemas import ItemCreate, ItemUpdate, PageQuery
 from axiom_mcp.db.engine import Database
 from axiom_mcp.db.reads import dollar_params
@@ -37,10 +41,8 @@ async def dbs(ctx: AppContext) -> AsyncIterator[tuple[Database, Database, Databa
 
     Totals are counted every time (no CountCache): the count cache's own, time-bounded trade is
     tested in test_counts.py; here every answer must be exact at once."""
-    made = [Database(ctx.settings, MarksCache(BLOCK)), Database(ctx.settings, MarksCache(BLOCK)),
-            Database(ctx.settings, _no_marks())]
-    for db in made:
-        db.counts.seconds = 0
+    made = [Database(ctx.settings, database_caches(counts=CountCache(seconds=0), marks=marks))
+            for marks in (MarksCache(BLOCK), MarksCache(BLOCK), _no_marks())]
     try:
         yield made[0], made[1], made[2]
     finally:
@@ -59,11 +61,10 @@ def _rows(user_id: str, count: int, start: datetime, step_every: int) -> list[di
 
 
 async def _bulk(db: Database, user_id: str, rows: list[dict[str, Any]]) -> None:
-    """Rows written straight into the table: a write path outside records.py, so it bumps the
-    version itself, as data/marks.py asks of any such path."""
+    """Rows written straight into the table, a write path outside records.py: the database moves
+    the owner's version itself."""
     async with db.session() as session:
         await session.execute(insert(Item), rows)
-        await session.execute(update(User).where(User.id == user_id).values(items_version=User.items_version + 1))
 
 
 async def _order(db: Database, user_id: str) -> list[str]:
@@ -86,11 +87,11 @@ async def _check_pages(reader: Database, plain: Database, user_id: str, per_page
     last = -(-len(order) // per_page)
     for page in pages if pages is not None else range(1, last + 2):  # and one past the end
         query = PageQuery(page=page, perPage=per_page)
-        got = await records.list_items(reader, user_id, query)
-        assert got == await records.list_items(plain, user_id, query), (page, per_page)
-        assert [i["id"] for i in got["items"]] == order[(page - 1) * per_page : page * per_page], (page, per_page)
-        assert got["totalItems"] == len(order)
-        assert got["totalPages"] == last
+        got = await records.list_records(ITEMS, reader, user_id, query)
+        assert got == await records.list_records(ITEMS, plain, user_id, query), (page, per_page)
+        assert [i.id for i in got.items] == order[(page - 1) * per_page : page * per_page], (page, per_page)
+        assert got.totalItems == len(order)
+        assert got.totalPages == last
 
 
 async def test_every_page_with_marks_is_the_plain_offset_answer(
@@ -101,7 +102,7 @@ async def test_every_page_with_marks_is_the_plain_offset_answer(
     await _bulk(writer, owner.id, _rows(owner.id, COUNT, BASE, step_every=5))
     for per_page in (7, 50, 64, 100):
         await _check_pages(reader, plain, owner.id, per_page)
-    marks = reader.marks.get(owner.id)
+    marks = marks_cache(reader).get(owner.id)
     assert marks is not None and marks.version == await _version(reader, owner.id)
     order = await _order(plain, owner.id)
     assert [key[1] for key in marks.keys] == order[BLOCK - 1 :: BLOCK]
@@ -130,22 +131,22 @@ async def test_a_deep_page_is_one_statement_while_the_marks_hold(
     await _bulk(writer, owner.id, _rows(owner.id, 1000, BASE, step_every=2))
     seen = _spy(reader)
     deep, shallow = PageQuery(page=12, perPage=50), PageQuery(page=1, perPage=50)
-    await records.list_items(reader, owner.id, deep)
+    await records.list_records(ITEMS, reader, owner.id, deep)
     assert seen == ["marks", "seek"]
     seen.clear()
-    await records.list_items(reader, owner.id, deep)
-    await records.list_items(reader, owner.id, shallow)
+    await records.list_records(ITEMS, reader, owner.id, deep)
+    await records.list_records(ITEMS, reader, owner.id, shallow)
     assert seen == ["seek", "plain"]
     seen.clear()
     async with writer.session() as session:
-        item = await records.create_item(session, owner.id, ItemCreate(name="x"))
-        await records.update_item(session, owner.id, item.id, ItemUpdate(name="y"))
-    await records.list_items(reader, owner.id, deep)
+        item = await records.create_record(ITEMS, session, owner.id, ItemCreate(name="x"))
+        await records.update_record(ITEMS, session, owner.id, item.id, ItemUpdate(name="y"))
+    await records.list_records(ITEMS, reader, owner.id, deep)
     assert seen == ["seek", "marks", "seek"]  # the stale seek is caught by its version column
     seen.clear()
     async with writer.session() as session:
-        await records.update_item(session, owner.id, item.id, ItemUpdate(name="z"))
-    await records.list_items(reader, owner.id, deep)
+        await records.update_record(ITEMS, session, owner.id, item.id, ItemUpdate(name="z"))
+    await records.list_records(ITEMS, reader, owner.id, deep)
     assert seen == ["seek"]  # an update keeps the order and the marks
 
 
@@ -157,21 +158,21 @@ async def test_a_write_from_another_database_is_seen_by_the_next_deep_page(
     await _bulk(writer, owner.id, _rows(owner.id, COUNT, BASE, step_every=3))
     deep = [1, 2, 10, 11, 12, 30, 59, 60, 61]
     await _check_pages(reader, plain, owner.id, 50, deep)
-    before = reader.marks.get(owner.id)
+    before = marks_cache(reader).get(owner.id)
     assert before is not None
 
     # A new item (newest: it shifts every page by one) from the other Database.
     async with writer.session() as session:
-        await records.create_item(session, owner.id, ItemCreate(name="new"))
+        await records.create_record(ITEMS, session, owner.id, ItemCreate(name="new"))
     await _check_pages(reader, plain, owner.id, 50, deep)
-    after = reader.marks.get(owner.id)
+    after = marks_cache(reader).get(owner.id)
     assert after is not None and after.version == before.version + 1 and after.keys != before.keys
 
     # Deletes: a mark itself, a row just before one, the oldest item.
     order = await _order(plain, owner.id)
     for gone in (order[BLOCK * 3 - 1], order[BLOCK * 7 - 2], order[-1]):
         async with writer.session() as session:
-            await records.delete_item(session, owner.id, gone)
+            await records.delete_record(ITEMS, session, owner.id, gone)
         await _check_pages(reader, plain, owner.id, 50, deep)
 
     # Items in the middle of the order, tied with existing stamps (another write path).
@@ -183,14 +184,36 @@ async def test_a_write_from_another_database_is_seen_by_the_next_deep_page(
 async def test_only_inserts_and_deletes_move_the_version(ctx: AppContext, user: TestUser) -> None:
     start = await _version(ctx.db, user.id)
     async with ctx.db.session() as session:
-        made = await records.create_item(session, user.id, ItemCreate(name="a"))
+        made = await records.create_record(ITEMS, session, user.id, ItemCreate(name="a"))
     assert await _version(ctx.db, user.id) == start + 1
     async with ctx.db.session() as session:
-        await records.update_item(session, user.id, made.id, ItemUpdate(name="b", content="c"))
+        await records.update_record(ITEMS, session, user.id, made.id, ItemUpdate(name="b", content="c"))
     assert await _version(ctx.db, user.id) == start + 1
     async with ctx.db.session() as session:
-        await records.delete_item(session, user.id, made.id)
+        await records.delete_record(ITEMS, session, user.id, made.id)
     assert await _version(ctx.db, user.id) == start + 2
+
+
+WRITES = {
+    "insert": lambda user_id, _item_id: insert(Item).values(
+        id=new_id(), user_id=user_id, name="raw", content="", files=[], created=BASE, updated=BASE),
+    "delete": lambda _user_id, item_id: delete(Item).where(Item.id == item_id),
+    "reorder": lambda _user_id, item_id: update(Item).where(Item.id == item_id).values(created=BASE),
+}
+
+
+@pytest.mark.parametrize("write", WRITES)
+async def test_a_write_outside_the_storage_functions_moves_the_version(
+    ctx: AppContext, user: TestUser, write: str
+) -> None:
+    """A plain statement on the items table, no storage function: the database (migration 0005)
+    still moves the owner's version, so no writer can leave the marks stale."""
+    async with ctx.db.session() as session:
+        existing = await records.create_record(ITEMS, session, user.id, ItemCreate(name="a"))
+    start = await _version(ctx.db, user.id)
+    async with ctx.db.session() as session:
+        await session.execute(WRITES[write](user.id, existing.id))
+    assert await _version(ctx.db, user.id) == start + 1
 
 
 async def test_a_session_sees_its_own_writes_on_a_deep_page(
@@ -201,31 +224,31 @@ async def test_a_session_sees_its_own_writes_on_a_deep_page(
     owner = await make_user(ctx)
     await _bulk(writer, owner.id, _rows(owner.id, 1000, BASE, step_every=4))
     query = PageQuery(page=15, perPage=50)
-    committed = await records.list_items(writer, owner.id, query)  # the pool keeps the marks
-    assert writer.marks.get(owner.id) is not None
+    committed = await records.list_records(ITEMS, writer, owner.id, query)  # the pool keeps the marks
+    assert marks_cache(writer).get(owner.id) is not None
     async with writer.session() as session:
-        assert await records.list_items(session, owner.id, query) == committed  # marks used, same rows
-        await records.create_item(session, owner.id, ItemCreate(name="uncommitted"))
-        mine = await records.list_items(session, owner.id, query)
-        assert mine["totalItems"] == 1001
+        assert await records.list_records(ITEMS, session, owner.id, query) == committed  # marks used, same rows
+        await records.create_record(ITEMS, session, owner.id, ItemCreate(name="uncommitted"))
+        mine = await records.list_records(ITEMS, session, owner.id, query)
+        assert mine.totalItems == 1001
         # The new item is first of all: this page moves by one (the previous page's last comes in).
-        assert [i["id"] for i in mine["items"]][1:] == [i["id"] for i in committed["items"]][:-1]
+        assert [i.id for i in mine.items][1:] == [i.id for i in committed.items][:-1]
         async with plain.session() as plain_session:  # not shared: the plain database cannot see it
-            assert await records.list_items(plain_session, owner.id, query) == committed
+            assert await records.list_records(ITEMS, plain_session, owner.id, query) == committed
         await session.rollback()
-    assert await records.list_items(writer, owner.id, query) == committed
-    assert writer.marks.get(owner.id).version == await _version(plain, owner.id)  # type: ignore[union-attr]
+    assert await records.list_records(ITEMS, writer, owner.id, query) == committed
+    assert marks_cache(writer).get(owner.id).version == await _version(plain, owner.id)  # type: ignore[union-attr]
 
 
 async def test_a_deleted_users_deep_page_is_empty(ctx: AppContext, dbs: tuple[Database, Database, Database]) -> None:
     writer, reader, _plain = dbs
     owner = await make_user(ctx)
     await _bulk(writer, owner.id, _rows(owner.id, 500, BASE, step_every=2))
-    assert len((await records.list_items(reader, owner.id, PageQuery(page=5, perPage=50)))["items"]) == 50
+    assert len((await records.list_records(ITEMS, reader, owner.id, PageQuery(page=5, perPage=50))).items) == 50
     async with writer.session() as session:
         await session.execute(text("DELETE FROM users WHERE id = :id"), {"id": owner.id})
-    page = await records.list_items(reader, owner.id, PageQuery(page=5, perPage=50))
-    assert (page["items"], page["totalItems"], page["totalPages"]) == ([], 0, 0)
+    page = await records.list_records(ITEMS, reader, owner.id, PageQuery(page=5, perPage=50))
+    assert (page.items, page.totalItems, page.totalPages) == ([], 0, 0)
 
 
 async def test_the_default_block_on_the_shared_database(ctx: AppContext) -> None:
@@ -234,10 +257,10 @@ async def test_the_default_block_on_the_shared_database(ctx: AppContext) -> None
     await _bulk(ctx.db, owner.id, _rows(owner.id, 2100, BASE, step_every=7))
     order = await _order(ctx.db, owner.id)
     for page in (1, 26, 27, 52, 80, 105, 106):
-        got = await records.list_items(ctx.db, owner.id, PageQuery(page=page, perPage=20))
-        assert [i["id"] for i in got["items"]] == order[(page - 1) * 20 : page * 20]
-        assert got["totalItems"] == 2100
-    marks = ctx.db.marks.get(owner.id)
+        got = await records.list_records(ITEMS, ctx.db, owner.id, PageQuery(page=page, perPage=20))
+        assert [i.id for i in got.items] == order[(page - 1) * 20 : page * 20]
+        assert got.totalItems == 2100
+    marks = marks_cache(ctx.db).get(owner.id)
     assert marks is not None and [k[1] for k in marks.keys] == order[511::512]
 
 

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from axiom_mcp.context import AppContext
 from axiom_mcp.data import records, users
+from axiom_mcp.data.kinds import CLIENTS, ITEMS, KINDS, TAGS
 from axiom_mcp.data.schemas import (
     ClientCreate,
     ClientUpdate,
@@ -29,14 +30,14 @@ ID = re.compile(r"^[a-z0-9]{15}$")
 
 async def tag(ctx: AppContext, owner: TestUser, name: str) -> str:
     async with ctx.db.session() as session:
-        return (await records.create_tag(session, owner.id, TagCreate(name=name))).id
+        return (await records.create_record(TAGS, session, owner.id, TagCreate(name=name))).id
 
 
 async def test_records_get_pocketbase_ids_and_utc_timestamps(ctx: AppContext, user: TestUser) -> None:
     async with ctx.db.session() as session:
-        made = await records.create_tag(session, user.id, TagCreate(name="t"))
+        made = await records.create_record(TAGS, session, user.id, TagCreate(name="t"))
     async with ctx.db.session() as session:
-        loaded = await records.get_tag(session, user.id, made.id)
+        loaded = await records.get_record(TAGS, session, user.id, made.id)
     assert ID.match(loaded.id)
     assert loaded.created.tzinfo is not None and loaded.created.utcoffset() == UTC.utcoffset(None)
     assert loaded == made  # what was returned is exactly what was stored (to the microsecond)
@@ -44,9 +45,9 @@ async def test_records_get_pocketbase_ids_and_utc_timestamps(ctx: AppContext, us
 
 async def test_update_moves_updated_forward_and_keeps_created(ctx: AppContext, user: TestUser) -> None:
     async with ctx.db.session() as session:
-        made = await records.create_item(session, user.id, ItemCreate(name="a", content="c", files=["f"]))
+        made = await records.create_record(ITEMS, session, user.id, ItemCreate(name="a", content="c", files=["f"]))
     async with ctx.db.session() as session:
-        changed = await records.update_item(session, user.id, made.id, ItemUpdate(content="new"))
+        changed = await records.update_record(ITEMS, session, user.id, made.id, ItemUpdate(content="new"))
     assert (changed.name, changed.content, changed.files) == ("a", "new", ["f"])
     assert changed.created == made.created and changed.updated > made.updated
 
@@ -55,26 +56,26 @@ async def test_update_moves_updated_forward_and_keeps_created(ctx: AppContext, u
 async def test_another_owner_never_reaches_a_record(
     ctx: AppContext, user: TestUser, other_user: TestUser, kind: str
 ) -> None:
-    create = getattr(records, f"create_{kind}")
+    declared = KINDS[f"{kind}s"]
     model = {"item": ItemCreate, "client": ClientCreate, "tag": TagCreate}[kind]
     update = {"item": ItemUpdate, "client": ClientUpdate, "tag": TagUpdate}[kind]
     async with ctx.db.session() as session:
-        theirs = await create(session, other_user.id, model(name="theirs"))
+        theirs = await records.create_record(declared, session, other_user.id, model(name="theirs"))
 
     for operation in (
-        lambda s: getattr(records, f"get_{kind}")(s, user.id, theirs.id),
-        lambda s: getattr(records, f"update_{kind}")(s, user.id, theirs.id, update(name="mine now")),
-        lambda s: getattr(records, f"delete_{kind}")(s, user.id, theirs.id),
+        lambda s: records.get_record(declared, s, user.id, theirs.id),
+        lambda s: records.update_record(declared, s, user.id, theirs.id, update(name="mine now")),
+        lambda s: records.delete_record(declared, s, user.id, theirs.id),
     ):
         with pytest.raises(NotFoundError):
             async with ctx.db.session() as session:
                 await operation(session)
 
     async with ctx.db.session() as session:
-        assert (await getattr(records, f"get_{kind}")(session, other_user.id, theirs.id)) == theirs
-        listed = await getattr(records, f"list_{kind}s")(session, user.id, PageQuery())
-    assert listed["totalItems"] == 0
-    assert (await getattr(records, f"list_{kind}s")(ctx.db, user.id, PageQuery()))["totalItems"] == 0
+        assert (await records.get_record(declared, session, other_user.id, theirs.id)) == theirs
+        listed = await records.list_records(declared, session, user.id, PageQuery())
+    assert listed.totalItems == 0
+    assert (await records.list_records(declared, ctx.db, user.id, PageQuery())).totalItems == 0
 
 
 @pytest.mark.parametrize("record_id", ["", "x" * 16, "ABC", "a\x00b", "é", "a b", "../x", "1 OR 1=1"])
@@ -84,9 +85,9 @@ async def test_a_string_that_is_no_id_is_not_found_without_a_database_error(
 ) -> None:
     async with ctx.db.session() as session:
         with pytest.raises(NotFoundError):
-            await getattr(records, f"get_{kind}")(session, user.id, record_id)
+            await records.get_record(KINDS[f"{kind}s"], session, user.id, record_id)
         with pytest.raises(NotFoundError):
-            await getattr(records, f"delete_{kind}")(session, user.id, record_id)
+            await records.delete_record(KINDS[f"{kind}s"], session, user.id, record_id)
 
 
 async def test_tags_must_be_the_owners(ctx: AppContext, user: TestUser, other_user: TestUser) -> None:
@@ -94,28 +95,28 @@ async def test_tags_must_be_the_owners(ctx: AppContext, user: TestUser, other_us
     for ids in ([theirs], [mine, theirs], [new_id()], [mine, "a\x00"]):
         with pytest.raises(ValidationFailed) as caught:
             async with ctx.db.session() as session:
-                await records.create_item(session, user.id, ItemCreate.model_construct(name="x", content="", files=[], tags=ids))
+                await records.create_record(ITEMS, session, user.id, ItemCreate.model_construct(name="x", content="", files=[], tags=ids))
         assert caught.value.field == "tags"
         with pytest.raises(ValidationFailed) as caught:
             async with ctx.db.session() as session:
-                await records.create_client(session, user.id, ClientCreate.model_construct(name="x", accessTags=ids))
+                await records.create_record(CLIENTS, session, user.id, ClientCreate.model_construct(name="x", accessTags=ids))
         assert caught.value.field == "accessTags"
     async with ctx.db.session() as session:
-        assert (await records.list_items(session, user.id, PageQuery()))["totalItems"] == 0
-        assert (await records.list_clients(session, user.id, PageQuery()))["totalItems"] == 0
+        assert (await records.list_records(ITEMS, session, user.id, PageQuery())).totalItems == 0
+        assert (await records.list_records(CLIENTS, session, user.id, PageQuery())).totalItems == 0
 
 
 async def test_tags_none_keeps_and_empty_clears(ctx: AppContext, user: TestUser) -> None:
     a = await tag(ctx, user, "a")
     async with ctx.db.session() as session:
-        item = await records.create_item(session, user.id, ItemCreate(name="x", tags=[a]))
-        client = await records.create_client(session, user.id, ClientCreate(name="x", accessTags=[a]))
+        item = await records.create_record(ITEMS, session, user.id, ItemCreate(name="x", tags=[a]))
+        client = await records.create_record(CLIENTS, session, user.id, ClientCreate(name="x", accessTags=[a]))
     async with ctx.db.session() as session:
-        assert (await records.update_item(session, user.id, item.id, ItemUpdate(name="y"))).tags == [a]
-        assert (await records.update_client(session, user.id, client.id, ClientUpdate(name="y"))).accessTags == [a]
+        assert (await records.update_record(ITEMS, session, user.id, item.id, ItemUpdate(name="y"))).tags == [a]
+        assert (await records.update_record(CLIENTS, session, user.id, client.id, ClientUpdate(name="y"))).accessTags == [a]
     async with ctx.db.session() as session:
-        assert (await records.update_item(session, user.id, item.id, ItemUpdate(tags=[]))).tags == []
-        assert (await records.update_client(session, user.id, client.id, ClientUpdate(accessTags=[]))).accessTags == []
+        assert (await records.update_record(ITEMS, session, user.id, item.id, ItemUpdate(tags=[]))).tags == []
+        assert (await records.update_record(CLIENTS, session, user.id, client.id, ClientUpdate(accessTags=[]))).accessTags == []
 
 
 async def _links(ctx: AppContext, tag_id: str) -> int:
@@ -130,15 +131,15 @@ async def _links(ctx: AppContext, tag_id: str) -> int:
 async def test_deleting_a_tag_removes_it_from_items_and_clients(ctx: AppContext, user: TestUser) -> None:
     keep, drop = await tag(ctx, user, "keep"), await tag(ctx, user, "drop")
     async with ctx.db.session() as session:
-        item = await records.create_item(session, user.id, ItemCreate(name="i", tags=[keep, drop]))
-        client = await records.create_client(session, user.id, ClientCreate(name="c", accessTags=[drop, keep]))
+        item = await records.create_record(ITEMS, session, user.id, ItemCreate(name="i", tags=[keep, drop]))
+        client = await records.create_record(CLIENTS, session, user.id, ClientCreate(name="c", accessTags=[drop, keep]))
     assert await _links(ctx, drop) == 2
 
     async with ctx.db.session() as session:
-        await records.delete_tag(session, user.id, drop)
+        await records.delete_record(TAGS, session, user.id, drop)
     async with ctx.db.session() as session:
-        assert (await records.get_item(session, user.id, item.id)).tags == [keep]
-        assert (await records.get_client(session, user.id, client.id)).accessTags == [keep]
+        assert (await records.get_record(ITEMS, session, user.id, item.id)).tags == [keep]
+        assert (await records.get_record(CLIENTS, session, user.id, client.id)).accessTags == [keep]
     assert await _links(ctx, drop) == 0
     assert await _links(ctx, keep) == 2
 
@@ -146,14 +147,14 @@ async def test_deleting_a_tag_removes_it_from_items_and_clients(ctx: AppContext,
 async def test_deleting_a_record_removes_its_links_but_not_its_tags(ctx: AppContext, user: TestUser) -> None:
     t = await tag(ctx, user, "t")
     async with ctx.db.session() as session:
-        item = await records.create_item(session, user.id, ItemCreate(name="i", tags=[t]))
-        client = await records.create_client(session, user.id, ClientCreate(name="c", accessTags=[t]))
+        item = await records.create_record(ITEMS, session, user.id, ItemCreate(name="i", tags=[t]))
+        client = await records.create_record(CLIENTS, session, user.id, ClientCreate(name="c", accessTags=[t]))
     async with ctx.db.session() as session:
-        await records.delete_item(session, user.id, item.id)
-        await records.delete_client(session, user.id, client.id)
+        await records.delete_record(ITEMS, session, user.id, item.id)
+        await records.delete_record(CLIENTS, session, user.id, client.id)
     assert await _links(ctx, t) == 0
     async with ctx.db.session() as session:
-        assert (await records.get_tag(session, user.id, t)).name == "t"
+        assert (await records.get_record(TAGS, session, user.id, t)).name == "t"
 
 
 async def test_deleting_a_user_removes_everything_they_own(ctx: AppContext) -> None:
@@ -161,29 +162,29 @@ async def test_deleting_a_user_removes_everything_they_own(ctx: AppContext) -> N
     for person in (gone, stays):
         t = await tag(ctx, person, "t")
         async with ctx.db.session() as session:
-            await records.create_item(session, person.id, ItemCreate(name="i", tags=[t]))
-            await records.create_client(session, person.id, ClientCreate(name="c", accessTags=[t]))
+            await records.create_record(ITEMS, session, person.id, ItemCreate(name="i", tags=[t]))
+            await records.create_record(CLIENTS, session, person.id, ClientCreate(name="c", accessTags=[t]))
     async with ctx.db.session() as session:
         await users.delete_user(session, gone.email)
     async with ctx.db.session() as session:
         for kind in ("items", "clients", "tags"):
-            assert (await getattr(records, f"list_{kind}")(session, gone.id, PageQuery()))["totalItems"] == 0
-            assert (await getattr(records, f"list_{kind}")(session, stays.id, PageQuery()))["totalItems"] == 1
+            assert (await records.list_records(KINDS[kind], session, gone.id, PageQuery())).totalItems == 0
+            assert (await records.list_records(KINDS[kind], session, stays.id, PageQuery())).totalItems == 1
 
 
 async def test_pages_count_and_order(ctx: AppContext, user: TestUser) -> None:
     async with ctx.db.session() as session:
-        made = [await records.create_tag(session, user.id, TagCreate(name=f"t{n}")) for n in range(7)]
+        made = [await records.create_record(TAGS, session, user.id, TagCreate(name=f"t{n}")) for n in range(7)]
     for source in ("session", "database"):
         async with ctx.db.session() as session:
             reader = session if source == "session" else ctx.db
-            first = await records.list_tags(reader, user.id, PageQuery(page=1, perPage=3))
-            last = await records.list_tags(reader, user.id, PageQuery(page=3, perPage=3))
-            beyond = await records.list_tags(reader, user.id, PageQuery(page=9, perPage=3))
-        assert (first["totalItems"], first["totalPages"]) == (7, 3)
-        assert [t["id"] for t in first["items"]] == [t.id for t in made[::-1][:3]]
-        assert [t["id"] for t in last["items"]] == [made[0].id]
-        assert beyond["items"] == [] and beyond["totalItems"] == 7
+            first = await records.list_records(TAGS, reader, user.id, PageQuery(page=1, perPage=3))
+            last = await records.list_records(TAGS, reader, user.id, PageQuery(page=3, perPage=3))
+            beyond = await records.list_records(TAGS, reader, user.id, PageQuery(page=9, perPage=3))
+        assert (first.totalItems, first.totalPages) == (7, 3)
+        assert [t.id for t in first.items] == [t.id for t in made[::-1][:3]]
+        assert [t.id for t in last.items] == [made[0].id]
+        assert beyond.items == [] and beyond.totalItems == 7
 
 
 @pytest.mark.parametrize(
@@ -202,11 +203,11 @@ async def test_the_text_filter(ctx: AppContext, user: TestUser, q: str, expected
     names = ["Q3 Report", "report draft", "50% off", "500 off", "a_b", "axb", "back\\slash", "backxslash", "Ünïcode", "Ärzte"]
     async with ctx.db.session() as session:
         for name in names:
-            await records.create_item(session, user.id, ItemCreate(name=name))
+            await records.create_record(ITEMS, session, user.id, ItemCreate(name=name))
     async with ctx.db.session() as session:
-        in_session = await records.list_items(session, user.id, PageQuery(q=q))
-    page = await records.list_items(ctx.db, user.id, PageQuery(q=q))
+        in_session = await records.list_records(ITEMS, session, user.id, PageQuery(q=q))
+    page = await records.list_records(ITEMS, ctx.db, user.id, PageQuery(q=q))
     assert page == in_session
-    found = sorted(i["name"] for i in page["items"])
+    found = sorted(i.name for i in page.items)
     assert found == sorted(expected)
-    assert page["totalItems"] == len(expected)
+    assert page.totalItems == len(expected)

@@ -10,6 +10,7 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import StatementError
 
 from axiom_mcp.context import AppContext
+from axiom_mcp.data.health import reachable
 from axiom_mcp.db.engine import Database
 from axiom_mcp.db.migrate import migrate
 from axiom_mcp.db.tables import Tag
@@ -27,7 +28,7 @@ async def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path: Path) -> None
             assert (await conn.execute(text("PRAGMA synchronous"))).scalar() == 1  # NORMAL
             assert (await conn.execute(text("SELECT axiom_fold('ÄRZTE')"))).scalar() == "ärzte"
         assert (tmp_path / "nested" / "deeper" / "x.db").exists()  # the file's folder was made
-        assert await db.ping()
+        assert await reachable(db)
     finally:
         await db.close()
 
@@ -43,10 +44,10 @@ async def test_the_default_database_is_sqlite_in_the_data_folder(tmp_path: Path)
     assert (tmp_path / "data" / "axiom.db").exists()
 
 
-async def test_ping_reports_a_database_that_is_not_there(tmp_path: Path) -> None:
+async def test_a_database_that_is_not_there_is_not_reachable(tmp_path: Path) -> None:
     db = Database(make_settings("postgresql+asyncpg://nobody@127.0.0.1:9/none", tmp_path))
     try:
-        assert await db.ping() is False
+        assert await reachable(db) is False
     finally:
         await db.close()
 

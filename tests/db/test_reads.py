@@ -11,6 +11,7 @@ import pytest
 
 from axiom_mcp.context import AppContext
 from axiom_mcp.data import records
+from axiom_mcp.data.kinds import TAGS
 from axiom_mcp.data.schemas import TagCreate
 from axiom_mcp.db.engine import Database
 from axiom_mcp.db.migrate import migrate
@@ -27,7 +28,7 @@ async def test_each_database_gets_its_kind_of_pool(ctx: AppContext, db_kind: str
 
 async def test_reads_see_commits_at_once_and_fold_unicode(ctx: AppContext, user: TestUser) -> None:
     async with ctx.db.session() as session:
-        tag = await records.create_tag(session, user.id, TagCreate(name="ÄRZTE"))
+        tag = await records.create_record(TAGS, session, user.id, TagCreate(name="ÄRZTE"))
     rows = await ctx.db.reads.fetch("SELECT id, name FROM tags WHERE user_id = ?", [user.id])
     assert [tuple(r) for r in rows] == [(tag.id, "ÄRZTE")]
     if ctx.db.reads.dialect == "sqlite":
@@ -37,19 +38,19 @@ async def test_reads_see_commits_at_once_and_fold_unicode(ctx: AppContext, user:
 
 async def test_the_pool_cannot_write(ctx: AppContext, user: TestUser) -> None:
     async with ctx.db.session() as session:
-        tag = await records.create_tag(session, user.id, TagCreate(name="stays"))
+        tag = await records.create_record(TAGS, session, user.id, TagCreate(name="stays"))
     refused = (sqlite3.OperationalError, asyncpg.exceptions.ReadOnlySQLTransactionError)
     for sql in ("DELETE FROM tags WHERE id = ?", "UPDATE tags SET name = 'gone' WHERE id = ?"):
         with pytest.raises(refused):
             await ctx.db.reads.fetch(sql, [tag.id])
     async with ctx.db.session() as session:
-        assert (await records.get_tag(session, user.id, tag.id)).name == "stays"
+        assert (await records.get_record(TAGS, session, user.id, tag.id)).name == "stays"
 
 
 async def test_concurrent_reads_all_answer(ctx: AppContext, user: TestUser) -> None:
     async with ctx.db.session() as session:
         for n in range(3):
-            await records.create_tag(session, user.id, TagCreate(name=f"t{n}"))
+            await records.create_record(TAGS, session, user.id, TagCreate(name=f"t{n}"))
     sql = "SELECT count(*) FROM tags WHERE user_id = ?"
     counts = await asyncio.gather(*(ctx.db.reads.fetch(sql, [user.id]) for _ in range(40)))
     assert {int(rows[0][0]) for rows in counts} == {3}

@@ -32,6 +32,7 @@ from axiom_mcp.auth_service.rest_api.routes import build_api_router
 from axiom_mcp.app import create_auth_app, create_mcp_app
 from axiom_mcp.context import AppContext
 from axiom_mcp.data import records
+from axiom_mcp.data.kinds import CLIENTS, ITEMS, TAGS
 from axiom_mcp.data.schemas import ClientCreate, ItemCreate, PageQuery, TagCreate
 from axiom_mcp.settings import SCOPES
 from tests.mcp_server import rpc
@@ -76,10 +77,10 @@ class Victim:
 async def _victim(ctx: AppContext) -> Victim:
     user = await make_user(ctx, name="Victim")
     async with ctx.db.session() as session:
-        tag = await records.create_tag(session, user.id, TagCreate(name="victim-tag"))
-        item = await records.create_item(session, user.id, ItemCreate(name="victim-item", content="secret",
+        tag = await records.create_record(TAGS, session, user.id, TagCreate(name="victim-tag"))
+        item = await records.create_record(ITEMS, session, user.id, ItemCreate(name="victim-item", content="secret",
                                                                       tags=[tag.id]))
-        client = await records.create_client(session, user.id, ClientCreate(name="victim-client",
+        client = await records.create_record(CLIENTS, session, user.id, ClientCreate(name="victim-client",
                                                                             accessTags=[tag.id]))
     return Victim(user, tag.id, item.id, client.id)
 
@@ -88,18 +89,18 @@ async def _snapshot(ctx: AppContext, victim: Victim) -> dict[str, Any]:
     """Everything the victim owns, to compare before and after an attempt."""
     async with ctx.db.session() as session:
         return {
-            "items": await records.list_items(session, victim.user.id, PageQuery(perPage=100)),
-            "clients": await records.list_clients(session, victim.user.id, PageQuery(perPage=100)),
-            "tags": await records.list_tags(session, victim.user.id, PageQuery(perPage=100)),
+            "items": await records.list_records(ITEMS, session, victim.user.id, PageQuery(perPage=100)),
+            "clients": await records.list_records(CLIENTS, session, victim.user.id, PageQuery(perPage=100)),
+            "tags": await records.list_records(TAGS, session, victim.user.id, PageQuery(perPage=100)),
         }
 
 
 async def _attacker_counts(ctx: AppContext, user_id: str) -> tuple[int, int, int]:
     async with ctx.db.session() as session:
         return (
-            (await records.list_items(session, user_id, PageQuery()))["totalItems"],
-            (await records.list_clients(session, user_id, PageQuery()))["totalItems"],
-            (await records.list_tags(session, user_id, PageQuery()))["totalItems"],
+            (await records.list_records(ITEMS, session, user_id, PageQuery())).totalItems,
+            (await records.list_records(CLIENTS, session, user_id, PageQuery())).totalItems,
+            (await records.list_records(TAGS, session, user_id, PageQuery())).totalItems,
         )
 
 

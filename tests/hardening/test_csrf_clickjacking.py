@@ -28,6 +28,7 @@ from starlette.routing import Mount, Route
 from axiom_mcp.app import create_auth_app, create_web_app
 from axiom_mcp.context import AppContext
 from axiom_mcp.data import records, tokens
+from axiom_mcp.data.kinds import CLIENTS, ITEMS, KINDS, TAGS
 from axiom_mcp.data.schemas import ClientCreate, ItemCreate, PageQuery, TagCreate
 from axiom_mcp.db.tables import OAuthAuthorizationRequest, OneTimeLink, User, WebSession
 from axiom_mcp.oauth.consents import list_connected_apps
@@ -118,8 +119,8 @@ class Browser:
         async with self.ctx.db.session() as session:
             return {
                 "records": [
-                    await listing(session, self.user.id, PageQuery(perPage=100))
-                    for listing in (records.list_items, records.list_clients, records.list_tags)
+                    await records.list_records(kind, session, self.user.id, PageQuery(perPage=100))
+                    for kind in KINDS.values()
                 ],
                 "sessions": await session.scalar(
                     select(func.count()).select_from(WebSession).where(WebSession.user_id == self.user.id)),
@@ -138,9 +139,9 @@ class Browser:
 async def browser(ctx: AppContext) -> AsyncIterator[Browser]:
     user = await make_user(ctx, name="Ann")
     async with ctx.db.session() as session:
-        tag = await records.create_tag(session, user.id, TagCreate(name="t"))
-        item = await records.create_item(session, user.id, ItemCreate(name="i", tags=[tag.id]))
-        client = await records.create_client(session, user.id, ClientCreate(name="c"))
+        tag = await records.create_record(TAGS, session, user.id, TagCreate(name="t"))
+        item = await records.create_record(ITEMS, session, user.id, ItemCreate(name="i", tags=[tag.id]))
+        client = await records.create_record(CLIENTS, session, user.id, ClientCreate(name="c"))
     auth_transport = httpx.ASGITransport(app=create_auth_app(ctx), client=(own_address(), 50001))
     web_transport = httpx.ASGITransport(app=create_web_app(ctx), client=(own_address(), 50000))
     async with (

@@ -19,6 +19,7 @@ import pytest
 from axiom_mcp.app import create_auth_app, create_web_app
 from axiom_mcp.context import AppContext
 from axiom_mcp.data import records
+from axiom_mcp.data.kinds import ITEMS
 from axiom_mcp.data.schemas import ItemCreate
 from axiom_mcp.db.engine import Database
 from axiom_mcp.errors import QueryTimedOut
@@ -61,7 +62,7 @@ async def test_a_list_past_the_limit_is_a_503(ctx: AppContext, user: TestUser, d
         pytest.skip("shown on PostgreSQL by the slow statement above; the rendering is shared")
     async with ctx.db.session() as session:  # enough rows that the search takes more than an instant
         for n in range(100):
-            await records.create_item(session, user.id, ItemCreate(name=f"note {n}", content="words " * 50))
+            await records.create_record(ITEMS, session, user.id, ItemCreate(name=f"note {n}", content="words " * 50))
     settings = ctx.settings.model_copy(update={"statement_timeout": timedelta(microseconds=1)})
     db = Database(settings)
     impatient = AppContext(settings=settings, db=db)

@@ -12,6 +12,7 @@ import pytest
 from mcp.shared.exceptions import MCPError
 
 from axiom_mcp.data import records
+from axiom_mcp.data.kinds import ITEMS, TAGS
 from axiom_mcp.data.schemas import PageQuery
 from axiom_mcp.data.tokens import issue_access_token, revoke_access_token
 from axiom_mcp.mcp_server.auth import INSUFFICIENT_SCOPE_CODE, tools_called
@@ -167,7 +168,7 @@ async def test_a_read_only_token_gets_403_insufficient_scope_on_a_write_tool(
         # the refusal ended that call, not the session
         assert (await client.call_tool("get_user_items", {})).structured_content["totalItems"] == 0
     async with mcp.ctx.db.session() as session:
-        assert (await records.list_items(session, user.id, PageQuery()))["totalItems"] == 0
+        assert (await records.list_records(ITEMS, session, user.id, PageQuery())).totalItems == 0
 
 
 @pytest.mark.parametrize("era", ["session", "modern"])
@@ -203,7 +204,7 @@ async def test_a_modern_request_cannot_hide_a_write_behind_a_read_tools_name(
     response = await http.post("/mcp", json=body, headers=headers)
     assert response.status_code == 400 and "mcp-name" in response.json()["error"]["message"].lower()
     async with mcp.ctx.db.session() as session:
-        assert (await records.list_items(session, user.id, PageQuery()))["totalItems"] == 0
+        assert (await records.list_records(ITEMS, session, user.id, PageQuery())).totalItems == 0
 
 
 @pytest.mark.parametrize("transport", LEGACY_SSE)
@@ -216,7 +217,7 @@ async def test_on_legacy_sse_a_missing_scope_is_a_tool_error(mcp: McpService, tr
         assert "needs the 'tags:write' scope" in result.content[0].text  # type: ignore[union-attr]
         assert not (await client.call_tool("get_user_tags", {})).is_error  # the connection lives on
     async with mcp.ctx.db.session() as session:
-        assert (await records.list_tags(session, user.id, PageQuery()))["totalItems"] == 0
+        assert (await records.list_records(TAGS, session, user.id, PageQuery())).totalItems == 0
 
 
 @pytest.mark.parametrize(

@@ -20,6 +20,7 @@ from mcp.shared.auth import AuthorizationCodeResult, OAuthClientMetadata
 from axiom_mcp.app import create_auth_app
 from axiom_mcp.context import AppContext
 from axiom_mcp.data import records
+from axiom_mcp.data.kinds import ITEMS
 from axiom_mcp.data.schemas import PageQuery
 from axiom_mcp.data.tokens import find_access_token
 from axiom_mcp.mcp_server.app import create_mcp_app
@@ -157,4 +158,4 @@ async def test_a_403_insufficient_scope_leads_the_sdk_to_step_up_and_retry(deplo
     second = parse_qs(urlsplit(person.authorization_urls[1]).query)["scope"][0].split()
     assert "items:write" in second and "items:read" in second
     async with deployment.ctx.db.session() as session:
-        assert [i["name"] for i in (await records.list_items(session, user.id, PageQuery()))["items"]] == ["after step-up"]
+        assert [i.name for i in (await records.list_records(ITEMS, session, user.id, PageQuery())).items] == ["after step-up"]

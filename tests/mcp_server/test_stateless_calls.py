@@ -31,6 +31,7 @@ from mcp.shared.inbound import x_mcp_header_map
 from mcp_types import CLIENT_CAPABILITIES_META_KEY, PROTOCOL_VERSION_META_KEY
 
 from axiom_mcp.data import records
+from axiom_mcp.data.kinds import ITEMS, TAGS
 from axiom_mcp.data.schemas import ItemCreate, TagCreate
 from axiom_mcp.mcp_server.app import build_mcp_server, create_mcp_app
 from axiom_mcp.mcp_server.auth import MAX_BODY_BYTES
@@ -199,11 +200,11 @@ async def owner(mcp: McpService) -> Owner:
     """A user with tagged items, one of them with microseconds in its times and odd text."""
     user = await mcp.user("Dee")
     async with mcp.ctx.db.session() as session:
-        tag = await records.create_tag(session, user.id, TagCreate(name="Ärzte"))
-        await records.create_tag(session, user.id, TagCreate(name="alpha"))
+        tag = await records.create_record(TAGS, session, user.id, TagCreate(name="Ärzte"))
+        await records.create_record(TAGS, session, user.id, TagCreate(name="alpha"))
         item = None
         for n in range(5):
-            item = await records.create_item(
+            item = await records.create_record(ITEMS, 
                 session, user.id,
                 ItemCreate(name=f"Item {n} \"quoted\" \\ ✓", content=f"<p>line\nnext {n} ünïcode</p>",
                            tags=[tag.id] if n % 2 else [], files=["a.pdf"] if n == 3 else []),

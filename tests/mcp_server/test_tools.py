@@ -9,6 +9,7 @@ import pytest
 from mcp.client.client import Client
 
 from axiom_mcp.data import records
+from axiom_mcp.data.kinds import CLIENTS, ITEMS, KINDS, TAGS
 from axiom_mcp.data.schemas import ClientCreate, ItemCreate, PageQuery, TagCreate
 from tests.mcp_server.clients import PROTOCOL_VERSION, TRANSPORTS, connect
 from tests.mcp_server.conftest import McpService, Member
@@ -99,17 +100,17 @@ async def test_every_tool_reads_and_changes_the_callers_data(mcp: McpService, tr
         assert "not found" in await failed(client, "get_user_item", {"id": item["id"]})
 
     async with mcp.ctx.db.session() as session:
-        for listing in (records.list_items, records.list_clients, records.list_tags):
-            assert (await listing(session, user.id, PageQuery()))["totalItems"] == 0
+        for kind in KINDS.values():
+            assert (await records.list_records(kind, session, user.id, PageQuery())).totalItems == 0
 
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
 async def test_another_users_ids_are_not_found(mcp: McpService, transport: str) -> None:
     ann, bob = await mcp.user("Ann"), await mcp.user("Bob")
     async with mcp.ctx.db.session() as session:
-        tag = await records.create_tag(session, bob.id, TagCreate(name="bob's"))
-        item = await records.create_item(session, bob.id, ItemCreate(name="bob's item", tags=[tag.id]))
-        client_record = await records.create_client(session, bob.id, ClientCreate(name="bob's client"))
+        tag = await records.create_record(TAGS, session, bob.id, TagCreate(name="bob's"))
+        item = await records.create_record(ITEMS, session, bob.id, ItemCreate(name="bob's item", tags=[tag.id]))
+        client_record = await records.create_record(CLIENTS, session, bob.id, ClientCreate(name="bob's client"))
     bobs = {"item": item.id, "client": client_record.id, "tag": tag.id}
 
     async with connect(mcp.url, await mcp.token(ann.id), transport) as client:
@@ -124,9 +125,9 @@ async def test_another_users_ids_are_not_found(mcp: McpService, transport: str) 
         assert (await ok(client, "get_user_profile"))["id"] == ann.id
 
     async with mcp.ctx.db.session() as session:  # nothing of Bob's changed
-        assert (await records.get_item(session, bob.id, item.id)).name == "bob's item"
-        assert (await records.get_client(session, bob.id, client_record.id)).name == "bob's client"
-        assert (await records.get_tag(session, bob.id, tag.id)).name == "bob's"
+        assert (await records.get_record(ITEMS, session, bob.id, item.id)).name == "bob's item"
+        assert (await records.get_record(CLIENTS, session, bob.id, client_record.id)).name == "bob's client"
+        assert (await records.get_record(TAGS, session, bob.id, tag.id)).name == "bob's"
 
 
 @pytest.mark.parametrize(

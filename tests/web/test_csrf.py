@@ -7,6 +7,7 @@ import pytest
 
 from axiom_mcp.context import AppContext
 from axiom_mcp.data import records
+from axiom_mcp.data.kinds import TAGS
 from axiom_mcp.data.schemas import PageQuery, TagCreate
 from axiom_mcp.web import csrf
 from tests.support.factories import TestUser
@@ -33,13 +34,13 @@ IDS = [path.replace("{tag}", "id").strip("/").replace("/", "-") for path, _ in S
 @pytest.fixture
 async def tag_id(ctx: AppContext, user: TestUser) -> str:
     async with ctx.db.session() as session:
-        return (await records.create_tag(session, user.id, TagCreate(name="Keep me"))).id
+        return (await records.create_record(TAGS, session, user.id, TagCreate(name="Keep me"))).id
 
 
 async def tag_names(ctx: AppContext, user: TestUser) -> list[str]:
     async with ctx.db.session() as session:
-        page = await records.list_tags(session, user.id, PageQuery(perPage=100))
-    return [t["name"] for t in page["items"]]
+        page = await records.list_records(TAGS, session, user.id, PageQuery(perPage=100))
+    return [t.name for t in page.items]
 
 
 @pytest.mark.parametrize(("path", "fields"), SIGNED_IN_POSTS, ids=IDS)

@@ -9,25 +9,23 @@ import pytest
 
 from axiom_mcp.context import AppContext
 from axiom_mcp.data import records
+from axiom_mcp.data.kinds import CLIENTS, ITEMS, TAGS
+from axiom_mcp.data.kinds import KINDS as DECLARED
 from axiom_mcp.data.schemas import ClientCreate, ItemCreate, PageQuery, TagCreate
 from axiom_mcp.errors import NotFoundError
-from axiom_mcp.web.pages.records import KINDS as KINDS_BY_SLUG
 from tests.support.factories import TestUser
 from tests.web.helpers import csrf_of, submit
 
 KINDS = ["items", "clients", "tags"]
-GETTERS = {"items": records.get_item, "clients": records.get_client, "tags": records.get_tag}
-LISTERS = {"items": records.list_items, "clients": records.list_clients, "tags": records.list_tags}
 
 
 async def make_tag(ctx: AppContext, user_id: str, name: str) -> str:
     async with ctx.db.session() as session:
-        return (await records.create_tag(session, user_id, TagCreate(name=name))).id
+        return (await records.create_record(TAGS, session, user_id, TagCreate(name=name))).id
 
 
 async def listed(ctx: AppContext, kind: str, user_id: str, q: str = "") -> list:
-    page = await LISTERS[kind](ctx.db, user_id, PageQuery(perPage=100, q=q))
-    return KINDS_BY_SLUG[kind].page_model.model_validate(page).items
+    return (await records.list_records(DECLARED[kind], ctx.db, user_id, PageQuery(perPage=100, q=q))).items
 
 
 async def test_the_dashboard_counts_and_shows_the_latest_items(
@@ -35,7 +33,7 @@ async def test_the_dashboard_counts_and_shows_the_latest_items(
 ) -> None:
     tag = await make_tag(ctx, user.id, "urgent")
     async with ctx.db.session() as session:
-        await records.create_item(session, user.id, ItemCreate(name="Quarterly report", tags=[tag]))
+        await records.create_record(ITEMS, session, user.id, ItemCreate(name="Quarterly report", tags=[tag]))
     page = await signed_in.get("/")
     assert page.status_code == 200
     assert "Quarterly report" in page.text and "urgent" in page.text
@@ -73,7 +71,7 @@ async def test_create_edit_and_delete_through_the_pages(
     edited = await signed_in.post(f"/{kind}/{record.id}", data={"name": "Renamed", "csrf_token": csrf_of(edit_page)})
     assert edited.status_code == 303
     async with ctx.db.session() as session:
-        after = await GETTERS[kind](session, user.id, record.id)
+        after = await records.get_record(DECLARED[kind], session, user.id, record.id)
     assert after.name == "Renamed"
     if tag_field:
         assert getattr(after, tag_field) == []  # every box unticked: no tags
@@ -85,7 +83,7 @@ async def test_create_edit_and_delete_through_the_pages(
     assert deleted.headers["location"] == f"/{kind}?notice=deleted"
     with pytest.raises(NotFoundError):
         async with ctx.db.session() as session:
-            await GETTERS[kind](session, user.id, record.id)
+            await records.get_record(DECLARED[kind], session, user.id, record.id)
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -123,11 +121,11 @@ async def test_another_users_records_are_not_found(
 ) -> None:
     async with ctx.db.session() as session:
         if kind == "items":
-            theirs = (await records.create_item(session, other_user.id, ItemCreate(name="Private"))).id
+            theirs = (await records.create_record(ITEMS, session, other_user.id, ItemCreate(name="Private"))).id
         elif kind == "clients":
-            theirs = (await records.create_client(session, other_user.id, ClientCreate(name="Private"))).id
+            theirs = (await records.create_record(CLIENTS, session, other_user.id, ClientCreate(name="Private"))).id
         else:
-            theirs = (await records.create_tag(session, other_user.id, TagCreate(name="Private"))).id
+            theirs = (await records.create_record(TAGS, session, other_user.id, TagCreate(name="Private"))).id
     token = csrf_of(await signed_in.get("/"))
     for method, path, data in [
         ("GET", f"/{kind}/{theirs}", None),
@@ -139,7 +137,7 @@ async def test_another_users_records_are_not_found(
         assert response.status_code == 404, (method, path)
         assert "Private" not in response.text
     async with ctx.db.session() as session:
-        assert (await GETTERS[kind](session, other_user.id, theirs)).name == "Private"
+        assert (await records.get_record(DECLARED[kind], session, other_user.id, theirs)).name == "Private"
 
 
 @pytest.mark.parametrize("path", ["/items/UPPER", "/items/" + "a" * 16, "/items/a%00b", "/tags/%E2%9C%93/delete"],
@@ -176,7 +174,7 @@ async def test_content_is_shown_as_text_never_as_markup(
     ctx: AppContext, signed_in: httpx.AsyncClient, user: TestUser
 ) -> None:
     async with ctx.db.session() as session:
-        await records.create_item(session, user.id, ItemCreate(name="<b>bold</b>", content="<script>alert(1)</script>"))
+        await records.create_record(ITEMS, session, user.id, ItemCreate(name="<b>bold</b>", content="<script>alert(1)</script>"))
     page = await signed_in.get("/items")
     assert "<script>alert(1)" not in page.text and "&lt;script&gt;alert(1)" in page.text
     assert "<b>bold</b>" not in page.text

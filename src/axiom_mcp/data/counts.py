@@ -7,8 +7,8 @@ This process forgets it at once when it creates or deletes one of that owner's r
 instance sharing the database may show a total up to ``seconds`` old, the same bound the token
 cache puts on revocation. Small totals (most users) are always counted, so they are always exact.
 
-The cache belongs to one ``Database`` (its session factory hands it to every session in
-``session.info["counts"]``); sessions made elsewhere simply count.
+The cache belongs to one ``Database`` (data/caches.py puts it in ``Database.info``, which every
+session of that database shares); a database or session without one simply counts.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from __future__ import annotations
 import time
 from collections import OrderedDict
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from typing import Any
 
 _MAX_ENTRIES = 10_000
 
@@ -46,12 +46,13 @@ class CountCache:
         self._totals.pop((user_id, kind), None)
 
 
-def count_cache(session: AsyncSession) -> CountCache | None:
-    cache = session.info.get("counts")
+def count_cache(source: Any) -> CountCache | None:
+    """The cache of a ``Database`` or of one of its sessions (both have ``info``)."""
+    cache = source.info.get("counts")
     return cache if isinstance(cache, CountCache) else None
 
 
-def forget_count(session: AsyncSession, user_id: str, kind: str) -> None:
+def forget_count(session: Any, user_id: str, kind: str) -> None:
     """After creating or deleting one of ``user_id``'s records of ``kind``."""
     cache = count_cache(session)
     if cache is not None:

@@ -1,11 +1,12 @@
-"""List pages of items, clients and tags as JSON-ready dicts: the hot read path, kept lean.
+"""List pages of every kind of record (data/kinds.py): the hot read path, kept lean.
 
 One page is one statement: the page's ids come from a deferred-join subquery on the
 (user_id, created, id) index (a deep OFFSET skips index entries, not table rows), and a LEFT JOIN
-brings each record's tags along in (name, id) order, the order ``records.item_out`` gives them.
-The rows become the dict ``Page[ItemOut]`` (or ClientOut, TagOut) would dump, keys in the models'
-field order, so ``pydantic_core.to_json(page)`` is byte for byte the model's JSON without building
-a model per row (the test in tests/data/test_lists.py holds us to that).
+brings each record's tags along in (name, id) order, the order ``records.record_out`` gives them.
+The rows become the dict ``Page[kind.out]`` would dump (``page_data``): the faces that only write
+the page out (the REST API, the MCP list tools) write it as JSON without building a model per
+row; everything else gets the typed ``Page`` (``list_page``), validated from that dict in one
+call into pydantic's core. tests/data/test_lists.py holds both to the ORM path, byte for byte.
 
 ``source`` is a ``Database`` (its read pool, db/reads.py: committed data) or an ``AsyncSession``
 (the same SQL on that session's connection: it sees the session's uncommitted writes).
@@ -16,50 +17,28 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any, TypeAlias
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from axiom_mcp.data.counts import CountCache, count_cache
-from axiom_mcp.data.marks import marks_cache, marks_from_rows, marks_sql
-from axiom_mcp.data.schemas import PageQuery
+from axiom_mcp.data.counts import count_cache
+from axiom_mcp.data.kinds import Kind
+from axiom_mcp.data.marks import MARKED, marks_cache, marks_from_rows, marks_sql
+from axiom_mcp.data.schemas import Page, PageQuery
 from axiom_mcp.db.engine import Database
 from axiom_mcp.db.reads import Row, dollar_params
 
 Source: TypeAlias = Database | AsyncSession
 
 
-@dataclass(frozen=True)
-class ListKind:
-    table: str
-    """Also the count cache's kind (the table name, as ``forget_count`` is told)."""
-    fields: tuple[str, ...]
-    """The record's own columns after id, user, created, updated (their output names are the same)."""
-    search: tuple[str, ...]
-    """Columns ``q`` looks in."""
-    link: tuple[str, str] | None = None
-    """(link table, its column naming the record) joining the record's tags, if it has any."""
-    tags_field: str = ""
-    """The output name of the tag ids (and of ``expand``'s tag list)."""
-
-
-ITEMS = ListKind("items", ("name", "content", "files"), ("name", "content"), ("item_tags", "item_id"), "tags")
-CLIENTS = ListKind("clients", ("name",), ("name",), ("client_access_tags", "client_id"), "accessTags")
-TAGS = ListKind("tags", ("name",), ("name",))
-
-
-
 def _stamp_sql(column: str, dialect: str) -> str:
     """``column`` (a UTC timestamp) as the database hands it to ``_records``.
 
     PostgreSQL writes the text pydantic writes for a UTC datetime (``YYYY-MM-DDTHH:MM:SSZ``, or
-    ``...SS.ffffffZ`` with a fraction) itself: asyncpg's datetimes cost ``pydantic_core.to_json``
-    ~55 us a page more than text, and the formatting runs in the database's process. SQLite's
-    stored text is sliced into that shape in Python (``_sqlite_stamp``): the same formatting
-    with SQLite's replace() counted 15% more instructions per page (callgrind).
+    ``...SS.ffffffZ`` with a fraction) itself; SQLite's stored text is sliced into that shape in
+    Python (``_sqlite_stamp``). bench/README.md has the measurements behind both.
     """
     if dialect == "sqlite":
         return column
@@ -74,7 +53,7 @@ def _record_columns(alias: str, fields: tuple[str, ...], dialect: str) -> str:
 
 @lru_cache(maxsize=64)
 def _statements(
-    kind: ListKind, dialect: str, searching: bool, counting: bool, seeking: bool = False
+    kind: Kind, dialect: str, searching: bool, counting: bool, seeking: bool = False
 ) -> tuple[str, str]:
     """(page SQL, count SQL) with ``?`` placeholders: owner, [one pattern per search column],
     and for the page LIMIT, OFFSET.
@@ -101,9 +80,9 @@ def _statements(
         where += f" AND ({' OR '.join(tests)})"
     after = " AND (created, id) < (?, ?)" if seeking else ""
     page_ids = (
-        f"SELECT id FROM {kind.table} WHERE {where}{after} ORDER BY created DESC, id DESC LIMIT ? OFFSET ?"
+        f"SELECT id FROM {kind.many} WHERE {where}{after} ORDER BY created DESC, id DESC LIMIT ? OFFSET ?"
     )
-    columns = _record_columns("r", kind.fields, dialect)
+    columns = _record_columns("r", kind.columns, dialect)
     order = "r.created DESC, r.id DESC"
     joins = ""
     if kind.link is not None:
@@ -113,12 +92,12 @@ def _statements(
         # Code point order on every database (SQLite's BINARY is; PostgreSQL's "C" is), as
         # records._sorted orders a single record's tags.
         order += ', t.name COLLATE "C", t.id' if dialect == "postgresql" else ", t.name, t.id"
-    count = f"SELECT count(*) FROM {kind.table} WHERE {where}"
+    count = f"SELECT count(*) FROM {kind.many} WHERE {where}"
     if counting:
         columns += f", ({count}) AS total"
     if seeking:
         columns += ", (SELECT items_version FROM users WHERE id = ?) AS version"
-    page = f"SELECT {columns} FROM {kind.table} AS r{joins} WHERE r.id IN ({page_ids}) ORDER BY {order}"
+    page = f"SELECT {columns} FROM {kind.many} AS r{joins} WHERE r.id IN ({page_ids}) ORDER BY {order}"
     return page, count
 
 
@@ -127,15 +106,9 @@ def _like(text: str) -> str:
     return f"%{escaped}%"
 
 
-# --- values as the models dump them -------------------------------------------------------------
-
-
 def _sqlite_stamp(value: Any) -> Any:
     """SQLite's stored text ``YYYY-MM-DD HH:MM:SS.ffffff`` (UTC) as pydantic writes a UTC datetime:
-    ``YYYY-MM-DDTHH:MM:SSZ``, or ``...SS.ffffffZ`` when there is a fraction.
-
-    By slicing: ``datetime.fromisoformat`` per value cost ~1 us x 120 values per page.
-    """
+    ``YYYY-MM-DDTHH:MM:SSZ``, or ``...SS.ffffffZ`` when there is a fraction (by slicing)."""
     if isinstance(value, str) and len(value) == 26 and value[10] == " " and value[19] == ".":
         if value.endswith("000000"):
             return f"{value[:10]}T{value[11:19]}Z"
@@ -151,8 +124,8 @@ def _as_made(value: Any) -> Any:
     return value  # PostgreSQL's stamps come formatted from the statement (_stamp_sql)
 
 
-def _files(value: Any) -> list[Any]:
-    """The JSON list of file names: text from the drivers (SQLAlchemy's asyncpg codec decodes it)."""
+def _json_list(value: Any) -> list[Any]:
+    """A JSON list column (an item's file names): text from the drivers (SQLAlchemy's asyncpg codec decodes it)."""
     if value is None or value == "[]":
         return []
     if isinstance(value, str):
@@ -163,14 +136,12 @@ def _files(value: Any) -> list[Any]:
 # --- rows to dicts -----------------------------------------------------------------------------
 
 
-def _records(kind: ListKind, rows: list[Row], stamp: Callable[[Any], Any]) -> list[dict[str, Any]]:
+def _records(kind: Kind, rows: list[Row], stamp: Callable[[Any], Any]) -> list[dict[str, Any]]:
     """The page's records from its rows (one row per record and tag), in the models' field order."""
-    if kind.link is None:
-        return [{"id": r[0], "user": r[1], "created": stamp(r[2]), "updated": stamp(r[3]), "name": r[4]} for r in rows]
-    fields = kind.fields
+    fields = kind.columns
     width = 4 + len(fields)
-    files_at = fields.index("files") + 4 if "files" in fields else -1
-    tags_field = kind.tags_field
+    listed = {4 + at for at, name in enumerate(fields) if name in kind.list_columns}
+    tags_field = kind.relation.field if kind.relation is not None else None
     records: list[dict[str, Any]] = []
     tag_dicts: dict[str, dict[str, Any]] = {}  # a tag on several records of the page is built once
     last_id = None
@@ -182,11 +153,13 @@ def _records(kind: ListKind, rows: list[Row], stamp: Callable[[Any], Any]) -> li
             last_id = record_id
             record = {"id": record_id, "user": row[1], "created": stamp(row[2]), "updated": stamp(row[3])}
             for at in range(4, width):
-                record[fields[at - 4]] = _files(row[at]) if at == files_at else row[at]
+                record[fields[at - 4]] = _json_list(row[at]) if at in listed else row[at]
+            records.append(record)
+            if tags_field is None:
+                continue
             tag_ids, tags = [], []
             record[tags_field] = tag_ids
             record["expand"] = {tags_field: tags}
-            records.append(record)
         tag_id = row[width]
         if tag_id is not None:
             tag = tag_dicts.get(tag_id)
@@ -218,12 +191,8 @@ async def _fetch(source: Source, dialect: str, sql: str, params: list[Any]) -> l
     return await source.reads.fetch(sql, params)
 
 
-def _counts(source: Source) -> CountCache | None:
-    return count_cache(source) if isinstance(source, AsyncSession) else source.counts
-
-
 async def _seek(
-    source: Source, dialect: str, kind: ListKind, user_id: str, counting: bool, per_page: int, offset: int
+    source: Source, dialect: str, kind: Kind, user_id: str, counting: bool, per_page: int, offset: int
 ) -> list[Row] | None:
     """A deep page of items started after a rank mark (data/marks.py), or None: the caller runs
     the plain OFFSET statement, which is always right.
@@ -232,7 +201,7 @@ async def _seek(
     session only uses marks already kept, never computes or keeps its own.
     """
     shared = not isinstance(source, AsyncSession)
-    cache = marks_cache(source) if isinstance(source, AsyncSession) else source.marks
+    cache = marks_cache(source)
     if cache is None or offset < cache.block:
         return None
     block = offset // cache.block  # whole blocks before the page: start after mark block-1
@@ -261,8 +230,9 @@ async def _seek(
     return None
 
 
-async def list_page(source: Source, kind: ListKind, user_id: str, params: PageQuery) -> dict[str, Any]:
-    """One page of the owner's ``kind`` records, newest first, as ``Page[...]``'s JSON-ready dict.
+async def page_data(source: Source, kind: Kind, user_id: str, params: PageQuery) -> dict[str, Any]:
+    """One page of the owner's ``kind`` records, newest first, as the JSON-ready dict
+    ``Page[kind.out]`` dumps (keys in the models' order, timestamps as their JSON text).
 
     The total: on a partly filled page it is known without counting; a large unfiltered total may
     come from the short-lived ``CountCache`` (``counts.py`` says what that trades); otherwise an
@@ -273,8 +243,8 @@ async def list_page(source: Source, kind: ListKind, user_id: str, params: PageQu
     """
     dialect = _dialect(source)
     searching = bool(params.q)
-    cache = _counts(source) if not searching else None
-    cached = cache.get(user_id, kind.table) if cache is not None else None
+    cache = count_cache(source) if not searching else None
+    cached = cache.get(user_id, kind.many) if cache is not None else None
     counting = not searching and cached is None
     page_sql, count_sql = _statements(kind, dialect, searching, counting)
     where_args: list[Any] = [user_id]
@@ -284,7 +254,7 @@ async def list_page(source: Source, kind: ListKind, user_id: str, params: PageQu
     per_page = params.perPage
     offset = (params.page - 1) * per_page
     rows = None
-    if kind.table == ITEMS.table and not searching:
+    if kind.many == MARKED and not searching:
         rows = await _seek(source, dialect, kind, user_id, counting, per_page, offset)
     total_at = -1 if rows is None else -2  # a seek's rows end with the version
     if rows is None:
@@ -300,7 +270,7 @@ async def list_page(source: Source, kind: ListKind, user_id: str, params: PageQu
     else:  # a full page of a search, or an empty page: count
         total = int((await _fetch(source, dialect, count_sql, where_args))[0][0] or 0)
     if cache is not None and cached is None:
-        cache.put(user_id, kind.table, total)
+        cache.put(user_id, kind.many, total)
     return {
         "page": params.page,
         "perPage": per_page,
@@ -308,3 +278,8 @@ async def list_page(source: Source, kind: ListKind, user_id: str, params: PageQu
         "totalPages": math.ceil(total / per_page),
         "items": items,
     }
+
+
+async def list_page(source: Source, kind: Kind, user_id: str, params: PageQuery) -> Page[Any]:
+    """``page_data`` as a ``Page[kind.out]``, validated in one call into pydantic's core."""
+    return kind.page_from_store.validate_python(await page_data(source, kind, user_id, params))

@@ -6,13 +6,11 @@ first page. The marks are the sort keys (created, id) of every ``BLOCK``-th item
 (0-based rows BLOCK-1, 2*BLOCK-1, ...). A page at offset k >= BLOCK then starts after mark
 j-1 (j = k // BLOCK), a seek on the same index, and skips only k - j*BLOCK (< BLOCK) entries.
 
-Exactness: the marks are tagged with the user's ``users.items_version``, which every insert or
-delete of one of the user's items bumps in the same transaction (data/records.py; ``created`` never
-changes, so updates keep the order and do not bump). The page statement reads the version beside
-the rows (one statement, one snapshot); when it differs from the marks' tag the marks are thrown
-away and recomputed, so a page is never built on a stale order, whichever process wrote: no
-time-based staleness. The trade: after each insert or delete of a user's items, the next deep page
-of that user recomputes the marks once (a hop through the index, below) before seeking again.
+Exactness: the marks are tagged with the user's ``users.items_version``, which the database itself
+bumps (triggers, migration 0005) in the transaction that inserts or deletes one of the user's
+items or changes an item's owner or ``created``, whoever writes. The page statement reads the
+version beside the rows (one statement, one snapshot); when it differs from the marks' tag the
+marks are thrown away and recomputed, so a page is never built on a stale order.
 
 The marks are computed in ONE statement that also reads the version (so the tag is the version of
 exactly the rows the marks came from): a recursive query that hops from mark to mark with
@@ -20,10 +18,6 @@ exactly the rows the marks came from): a recursive query that hops from mark to 
 benchmark's user with 100,000 items (marks every 512): SQLite 12 ms, PostgreSQL 23 ms; the
 ``row_number() OVER (ORDER BY created DESC, id DESC)`` form, filtered to multiples of BLOCK, gave
 the same marks in 95 ms and 66 ms (it numbers every row).
-
-Writes outside data/records.py that add or remove items rows must bump ``items_version`` too (the
-benchmarks' bulk loader fills a database before any read, which is fine), and nothing may change
-an item's ``created``.
 """
 
 from __future__ import annotations
@@ -33,14 +27,15 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 BLOCK = 512
 """Items per mark. A page skips fewer than BLOCK index entries (~75 ns each on SQLite, so under
 ~40 us); computing the marks costs one short seek and one PK lookup per mark; 100,000 items keep
 195 of them. Measured through ``records.list_items`` on 100,000 items (pages 5000 and 4990):
 256, 512 and 1024 were all 0.45-0.7 ms on SQLite and 0.85-1.25 ms on PostgreSQL, differences
 within the noise of a shared 2-CPU machine; 512 is the middle."""
+
+MARKED = "items"
+"""The kind (table) the marks are kept for."""
 
 MAX_USERS = 1000
 """Users whose marks a ``Database`` keeps (least recently used first out)."""
@@ -83,8 +78,9 @@ class MarksCache:
         self._marks.pop(user_id, None)
 
 
-def marks_cache(session: AsyncSession) -> MarksCache | None:
-    cache = session.info.get("marks")
+def marks_cache(source: Any) -> MarksCache | None:
+    """The cache of a ``Database`` or of one of its sessions (both have ``info``)."""
+    cache = source.info.get("marks")
     return cache if isinstance(cache, MarksCache) else None
 
 

@@ -1,4 +1,5 @@
-"""Items, clients and tags: list, get, create, update, delete, always scoped to one owner.
+"""The user's records of every kind (data/kinds.py): list, get, create, update, delete, always scoped
+to one owner.
 
 A tag list in input (an item's ``tags``, a client's ``accessTags``) must name the owner's own tags;
 anything else is refused naming the field, so nobody can attach (or learn of) another user's tag.
@@ -8,67 +9,36 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Select, delete, select, update
+from pydantic import BaseModel
+from sqlalchemy import Select, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from axiom_mcp.data.counts import forget_count
-from axiom_mcp.data.lists import CLIENTS, ITEMS, TAGS, Source, list_page
-from axiom_mcp.db.tables import Client, Item, Tag, User
+from axiom_mcp.data.kinds import Kind
+from axiom_mcp.data.lists import Source, list_page, page_data
+from axiom_mcp.data.schemas import Page, PageQuery, TagOut, is_record_id
+from axiom_mcp.db.tables import Tag
 from axiom_mcp.errors import NotFoundError, ValidationFailed
 from axiom_mcp.ids import utcnow
-from axiom_mcp.data.schemas import (
-    ClientCreate,
-    ClientExpand,
-    ClientOut,
-    ClientUpdate,
-    ItemCreate,
-    ItemExpand,
-    ItemOut,
-    ItemUpdate,
-    PageQuery,
-    TagCreate,
-    TagOut,
-    TagUpdate,
-    is_record_id,
-)
 
 
 def tag_out(tag: Tag) -> TagOut:
     return TagOut(id=tag.id, user=tag.user_id, name=tag.name, created=tag.created, updated=tag.updated)
 
 
-def _sorted(tags: list[Tag]) -> list[TagOut]:
-    # The same order whether the record was just built from input or loaded (relationship order_by).
-    return [tag_out(t) for t in sorted(tags, key=lambda t: (t.name, t.id))]
-
-
-def item_out(item: Item) -> ItemOut:
-    tags = _sorted(item.tags)
-    return ItemOut(
-        id=item.id,
-        user=item.user_id,
-        name=item.name,
-        content=item.content,
-        files=list(item.files or []),
-        tags=[t.id for t in tags],
-        expand=ItemExpand(tags=tags),
-        created=item.created,
-        updated=item.updated,
-    )
-
-
-def client_out(client: Client) -> ClientOut:
-    tags = _sorted(client.access_tags)
-    return ClientOut(
-        id=client.id,
-        user=client.user_id,
-        name=client.name,
-        accessTags=[t.id for t in tags],
-        expand=ClientExpand(accessTags=tags),
-        created=client.created,
-        updated=client.updated,
-    )
+def record_out(kind: Kind, row: Any) -> Any:
+    """The kind's output model of a loaded (or just written) row."""
+    values: dict[str, Any] = {"id": row.id, "user": row.user_id, "created": row.created, "updated": row.updated}
+    for column in kind.columns:
+        value = getattr(row, column)
+        values[column] = list(value) if isinstance(value, list) else value
+    if kind.relation is not None:
+        # The same order whether the record was just built from input or loaded (relationship order_by).
+        tags = [tag_out(t) for t in sorted(getattr(row, kind.relation.attribute), key=lambda t: (t.name, t.id))]
+        values[kind.relation.field] = [t.id for t in tags]
+        values["expand"] = {kind.relation.field: tags}
+    return kind.out(**values)
 
 
 async def _owned_tags(session: AsyncSession, user_id: str, tag_ids: list[str], field: str) -> list[Tag]:
@@ -86,160 +56,72 @@ async def _owned_tags(session: AsyncSession, user_id: str, tag_ids: list[str], f
     return [by_id[i] for i in wanted]
 
 
-async def _one(session: AsyncSession, query: Select[Any], kind: str, record_id: str) -> Any:
+def _query(kind: Kind) -> Select[Any]:
+    query = select(kind.table)
+    if kind.relation is not None:
+        query = query.options(selectinload(getattr(kind.table, kind.relation.attribute)))
+    return query
+
+
+async def _row(session: AsyncSession, kind: Kind, user_id: str, record_id: str) -> Any:
     if not is_record_id(record_id):  # cannot exist; and text like NUL must never reach PostgreSQL
-        raise NotFoundError(f"{kind} {record_id[:40]!r} not found")
-    row = (await session.scalars(query)).one_or_none()
+        raise NotFoundError(f"{kind.one} {record_id[:40]!r} not found")
+    table = kind.table
+    row = (await session.scalars(_query(kind).where(table.id == record_id, table.user_id == user_id))).one_or_none()
     if row is None:
-        raise NotFoundError(f"{kind} {record_id!r} not found")
+        raise NotFoundError(f"{kind.one} {record_id!r} not found")
     return row
 
 
-# --- tags -------------------------------------------------------------------------------------------
+async def _assign(session: AsyncSession, kind: Kind, user_id: str, row: Any, data: BaseModel) -> None:
+    """``data``'s fields written onto ``row``; None (a patch's left-out field) keeps the value."""
+    for name in type(data).model_fields:
+        value = getattr(data, name)
+        if value is None:
+            continue
+        if kind.relation is not None and name == kind.relation.field:
+            value = await _owned_tags(session, user_id, value, name)
+        elif isinstance(value, list):
+            value = list(value)
+        setattr(row, kind.attribute(name), value)
 
 
-async def list_tags(source: Source, user_id: str, params: PageQuery) -> dict[str, Any]:
-    """One page of the owner's tags, newest first, as ``Page[TagOut]``'s JSON-ready dict."""
-    return await list_page(source, TAGS, user_id, params)
+async def list_records(kind: Kind, source: Source, user_id: str, params: PageQuery) -> Page[Any]:
+    """One page of the owner's records of ``kind``, newest first (data/lists.py)."""
+    return await list_page(source, kind, user_id, params)
 
 
-async def _tag(session: AsyncSession, user_id: str, tag_id: str) -> Tag:
-    return await _one(session, select(Tag).where(Tag.id == tag_id, Tag.user_id == user_id), "tag", tag_id)
+async def list_records_data(kind: Kind, source: Source, user_id: str, params: PageQuery) -> dict[str, Any]:
+    """The same page as the JSON-ready dict its model dumps: for a face that only writes it out."""
+    return await page_data(source, kind, user_id, params)
 
 
-async def get_tag(session: AsyncSession, user_id: str, tag_id: str) -> TagOut:
-    return tag_out(await _tag(session, user_id, tag_id))
+async def get_record(kind: Kind, session: AsyncSession, user_id: str, record_id: str) -> Any:
+    return record_out(kind, await _row(session, kind, user_id, record_id))
 
 
-async def create_tag(session: AsyncSession, user_id: str, data: TagCreate) -> TagOut:
-    tag = Tag(user_id=user_id, name=data.name)
-    session.add(tag)
+async def create_record(kind: Kind, session: AsyncSession, user_id: str, data: BaseModel) -> Any:
+    row = kind.table(user_id=user_id)
+    await _assign(session, kind, user_id, row, data)
+    session.add(row)
     await session.flush()
-    forget_count(session, user_id, Tag.__tablename__)
-    return tag_out(tag)
+    forget_count(session, user_id, kind.many)
+    return record_out(kind, row)
 
 
-async def update_tag(session: AsyncSession, user_id: str, tag_id: str, data: TagUpdate) -> TagOut:
-    tag = await _tag(session, user_id, tag_id)
-    if data.name is not None:
-        tag.name = data.name
-    tag.updated = utcnow()
+async def update_record(kind: Kind, session: AsyncSession, user_id: str, record_id: str, data: BaseModel) -> Any:
+    row = await _row(session, kind, user_id, record_id)
+    await _assign(session, kind, user_id, row, data)
+    row.updated = utcnow()
     await session.flush()
-    return tag_out(tag)
+    return record_out(kind, row)
 
 
-async def delete_tag(session: AsyncSession, user_id: str, tag_id: str) -> None:
-    await _delete(session, Tag, user_id, tag_id, "tag")
-
-
-async def _delete(session: AsyncSession, model: Any, user_id: str, record_id: str, kind: str) -> None:
+async def delete_record(kind: Kind, session: AsyncSession, user_id: str, record_id: str) -> None:
     if not is_record_id(record_id):
-        raise NotFoundError(f"{kind} {record_id[:40]!r} not found")
-    result = await session.execute(delete(model).where(model.id == record_id, model.user_id == user_id))
+        raise NotFoundError(f"{kind.one} {record_id[:40]!r} not found")
+    table = kind.table
+    result = await session.execute(delete(table).where(table.id == record_id, table.user_id == user_id))
     if result.rowcount == 0:  # type: ignore[attr-defined]
-        raise NotFoundError(f"{kind} {record_id!r} not found")
-    forget_count(session, user_id, model.__tablename__)
-
-
-# --- items ------------------------------------------------------------------------------------------
-
-_ITEM = select(Item).options(selectinload(Item.tags))
-
-
-async def list_items(source: Source, user_id: str, params: PageQuery) -> dict[str, Any]:
-    """One page of the owner's items with their tags: the hot read path of the REST API and MCP.
-
-    ``Page[ItemOut]``'s JSON-ready dict, from one statement (``data/lists.py``).
-    """
-    return await list_page(source, ITEMS, user_id, params)
-
-
-async def _items_changed(session: AsyncSession, user_id: str) -> None:
-    """After inserting or deleting one of the owner's items, in the same transaction: moves the
-    version the deep pages' rank marks are checked against (data/marks.py). On PostgreSQL the row
-    lock also orders concurrent item writes of one user, so committed versions never repeat."""
-    await session.execute(
-        update(User).where(User.id == user_id).values(items_version=User.items_version + 1),
-        execution_options={"synchronize_session": False},
-    )
-
-
-async def _item(session: AsyncSession, user_id: str, item_id: str) -> Item:
-    return await _one(session, _ITEM.where(Item.id == item_id, Item.user_id == user_id), "item", item_id)
-
-
-async def get_item(session: AsyncSession, user_id: str, item_id: str) -> ItemOut:
-    return item_out(await _item(session, user_id, item_id))
-
-
-async def create_item(session: AsyncSession, user_id: str, data: ItemCreate) -> ItemOut:
-    tags = await _owned_tags(session, user_id, data.tags, "tags")
-    item = Item(user_id=user_id, name=data.name, content=data.content, files=list(data.files), tags=tags)
-    session.add(item)
-    await session.flush()
-    await _items_changed(session, user_id)
-    forget_count(session, user_id, Item.__tablename__)
-    return item_out(item)
-
-
-async def update_item(session: AsyncSession, user_id: str, item_id: str, data: ItemUpdate) -> ItemOut:
-    item = await _item(session, user_id, item_id)
-    if data.tags is not None:
-        item.tags = await _owned_tags(session, user_id, data.tags, "tags")
-    if data.name is not None:
-        item.name = data.name
-    if data.content is not None:
-        item.content = data.content
-    if data.files is not None:
-        item.files = list(data.files)
-    item.updated = utcnow()
-    await session.flush()
-    return item_out(item)
-
-
-async def delete_item(session: AsyncSession, user_id: str, item_id: str) -> None:
-    await _delete(session, Item, user_id, item_id, "item")
-    await _items_changed(session, user_id)
-
-
-# --- clients ----------------------------------------------------------------------------------------
-
-_CLIENT = select(Client).options(selectinload(Client.access_tags))
-
-
-async def list_clients(source: Source, user_id: str, params: PageQuery) -> dict[str, Any]:
-    """One page of the owner's clients with their access tags, as ``Page[ClientOut]``'s dict."""
-    return await list_page(source, CLIENTS, user_id, params)
-
-
-async def _client(session: AsyncSession, user_id: str, client_id: str) -> Client:
-    query = _CLIENT.where(Client.id == client_id, Client.user_id == user_id)
-    return await _one(session, query, "client", client_id)
-
-
-async def get_client(session: AsyncSession, user_id: str, client_id: str) -> ClientOut:
-    return client_out(await _client(session, user_id, client_id))
-
-
-async def create_client(session: AsyncSession, user_id: str, data: ClientCreate) -> ClientOut:
-    tags = await _owned_tags(session, user_id, data.accessTags, "accessTags")
-    client = Client(user_id=user_id, name=data.name, access_tags=tags)
-    session.add(client)
-    await session.flush()
-    forget_count(session, user_id, Client.__tablename__)
-    return client_out(client)
-
-
-async def update_client(session: AsyncSession, user_id: str, client_id: str, data: ClientUpdate) -> ClientOut:
-    client = await _client(session, user_id, client_id)
-    if data.accessTags is not None:
-        client.access_tags = await _owned_tags(session, user_id, data.accessTags, "accessTags")
-    if data.name is not None:
-        client.name = data.name
-    client.updated = utcnow()
-    await session.flush()
-    return client_out(client)
-
-
-async def delete_client(session: AsyncSession, user_id: str, client_id: str) -> None:
-    await _delete(session, Client, user_id, client_id, "client")
+        raise NotFoundError(f"{kind.one} {record_id!r} not found")
+    forget_count(session, user_id, kind.many)

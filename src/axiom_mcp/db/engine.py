@@ -7,11 +7,9 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, text
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
-from axiom_mcp.data.counts import CountCache
-from axiom_mcp.data.marks import MarksCache
 from axiom_mcp.db.fold import FOLD, fold
 from axiom_mcp.db.reads import Reads, create_reads, sqlite_file
 from axiom_mcp.settings import Settings
@@ -50,18 +48,14 @@ def create_engine(settings: Settings) -> AsyncEngine:
 class Database:
     """An engine and its session factory. Created by the app factory's caller, closed on shutdown."""
 
-    def __init__(self, settings: Settings, marks: MarksCache | None = None) -> None:
+    def __init__(self, settings: Settings, info: dict[str, Any] | None = None) -> None:
         self.settings = settings
         self.engine = create_engine(settings)
-        # Every session of this database, and its read pool, share one cache of large list totals
-        # (data/counts.py).
-        self.counts = CountCache()
-        # Deep item pages' rank marks (data/marks.py): the read pool fills them, sessions read them.
-        # (Tests pass a cache with a small block, to cross many marks with a few thousand items.)
-        self.marks = marks if marks is not None else MarksCache()
+        self.info: dict[str, Any] = dict(info or {})
+        """What the layers above keep per database (their caches); every session of this database
+        finds the same objects in its ``session.info``."""
         self.sessionmaker = async_sessionmaker(
-            self.engine, expire_on_commit=False, autoflush=False,
-            info={"counts": self.counts, "marks": self.marks},
+            self.engine, expire_on_commit=False, autoflush=False, info=self.info
         )
         # The lean path of the hot list reads (db/reads.py); sees committed data only.
         self.reads: Reads = create_reads(
@@ -73,14 +67,6 @@ class Database:
         """A session in a transaction: committed when the block ends, rolled back on an error."""
         async with self.sessionmaker() as session, session.begin():
             yield session
-
-    async def ping(self) -> bool:
-        try:
-            async with self.engine.connect() as conn:
-                await conn.execute(text("SELECT 1"))
-            return True
-        except Exception:  # noqa: BLE001 - health reports any failure as "down"
-            return False
 
     async def close(self) -> None:
         try:

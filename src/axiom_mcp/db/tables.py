@@ -91,8 +91,9 @@ class User(Timestamps, Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     verified: Mapped[bool] = mapped_column(Boolean, default=False)
     items_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    """Bumped by every write that inserts or deletes one of the user's items, in the same
-    transaction: the list's rank marks (data/marks.py) are valid exactly while it stays put."""
+    """Bumped by the database (triggers on items, migration 0005) in every transaction that inserts,
+    deletes or reorders one of the user's items: the list's rank marks (data/marks.py) are valid
+    exactly while it stays put."""
 
 
 item_tags = Table(

@@ -10,11 +10,12 @@ from starlette.responses import JSONResponse
 
 from axiom_mcp import __version__
 from axiom_mcp.context import AppContext
+from axiom_mcp.data.health import reachable
 
 
 def health_endpoint(ctx: AppContext):  # type: ignore[no-untyped-def]
     async def health(_request: Request) -> JSONResponse:
-        up = await ctx.db.ping()
+        up = await reachable(ctx.db)
         body = {"status": "ok" if up else "unavailable", "service": "mcp", "version": __version__,
                 "database": "ok" if up else "unreachable"}
         return JSONResponse(body, status_code=200 if up else 503, headers={"Cache-Control": "no-store"})

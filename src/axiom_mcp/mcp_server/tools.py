@@ -15,10 +15,11 @@ the SDK reads their annotations with ``get_type_hints``, which cannot see a fact
 string annotations.)
 """
 
+import inspect
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Annotated, Any
+from typing import Annotated, Any, get_origin
 
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
@@ -26,29 +27,12 @@ from mcp.server.mcpserver.tools import Tool
 from mcp_types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import BaseModel, Field, ValidationError
 import pydantic_core
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from axiom_mcp.context import AppContext
 from axiom_mcp.data import records, users
-from axiom_mcp.data.schemas import (
-    MAX_PER_PAGE,
-    MAX_TAGS,
-    ClientCreate,
-    ClientOut,
-    ClientUpdate,
-    ItemCreate,
-    ItemOut,
-    ItemUpdate,
-    Page,
-    PageQuery,
-    ProfileOut,
-    TagCreate,
-    TagOut,
-    TagUpdate,
-)
+from axiom_mcp.data.kinds import KINDS, Kind
+from axiom_mcp.data.schemas import MAX_PAGE, MAX_PER_PAGE, MAX_QUERY, PageQuery, ProfileOut
 from axiom_mcp.data.tokens import TokenInfo
-from axiom_mcp.db.engine import Database
-from axiom_mcp.db.tables import CONTENT_MAX, NAME_MAX
 from axiom_mcp.errors import AxiomError, NotFoundError, ValidationFailed
 from axiom_mcp.ids import ID_LENGTH
 from axiom_mcp.mcp_server.auth import McpUser
@@ -71,20 +55,12 @@ RecordIdArg = Annotated[
         description=f"The record's id: {ID_LENGTH} lowercase letters and digits, as returned by the list tools.",
     ),
 ]
-PageArg = Annotated[int, Field(ge=1, le=1_000_000, description="Page number, starting at 1.")]
+PageArg = Annotated[int, Field(ge=1, le=MAX_PAGE, description="Page number, starting at 1.")]
 PerPageArg = Annotated[
     int, Field(ge=1, le=MAX_PER_PAGE, description=f"Records per page, 1 to {MAX_PER_PAGE} (default 30).")
 ]
 SearchArg = Annotated[
-    str, Field(max_length=200, description="Only records whose text contains this (case-insensitive); empty for all.")
-]
-NameArg = Annotated[str, Field(min_length=1, max_length=NAME_MAX, description="The name (1 to 255 characters).")]
-TagIdsArg = Annotated[
-    list[str],
-    Field(
-        max_length=MAX_TAGS,
-        description="Ids of your tags (see get_user_tags); an id that is not one of your tags is refused.",
-    ),
+    str, Field(max_length=MAX_QUERY, description="Only records whose text contains this (case-insensitive); empty for all.")
 ]
 
 
@@ -111,10 +87,11 @@ def describe_validation_error(exc: ValidationError, renamed: dict[str, str] | No
     return "Invalid arguments: " + "; ".join(problems) + "."
 
 
-def _failure(exc: AxiomError, plural: str) -> ToolError:
+def _failure(exc: AxiomError, kind: Kind) -> ToolError:
     if isinstance(exc, NotFoundError):
         return ToolError(
-            f"{exc.message}: no such {plural[:-1]} among yours. Use get_user_{plural} to find the ids of your {plural}."
+            f"{exc.message}: no such {kind.one} among yours. "
+            f"Use get_user_{kind.many} to find the ids of your {kind.many}."
         )
     if isinstance(exc, ValidationFailed) and exc.field:
         return ToolError(f"Invalid {exc.field!r}: {exc.message}.")
@@ -181,9 +158,8 @@ class AxiomTool(Tool):
         if not isinstance(result, BaseModel | dict) or meta.output_schema is None or meta.wrap_output:
             return meta.convert_result(result)
         try:
-            # A list page comes from the data layer as JSON-ready data (times may still be datetimes).
-            data = (result.model_dump(mode="json", by_alias=True) if isinstance(result, BaseModel)
-                    else pydantic_core.to_jsonable_python(result))
+            # A list page comes from the data layer as JSON-ready data.
+            data = result.model_dump(mode="json", by_alias=True) if isinstance(result, BaseModel) else result
             text = pydantic_core.to_json(data).decode()
         except Exception as exc:  # noqa: BLE001 - a crash, reported like the SDK reports one
             raise UnexpectedToolError(f"Error executing tool {self.name}") from exc
@@ -242,72 +218,119 @@ def _writing(title: str, *, destructive: bool, idempotent: bool) -> ToolAnnotati
     )
 
 
-def _kind_tools(
-    app: AppContext,
-    kind: str,
-    out: type[BaseModel],
-    list_fn: Callable[[Database, str, PageQuery], Awaitable[dict[str, Any]]],
-    get_fn: Callable[[AsyncSession, str, str], Awaitable[Any]],
-    delete_fn: Callable[[AsyncSession, str, str], Awaitable[None]],
-    searched: str,
-) -> list[ToolSpec]:
-    """The list, get and delete tools of one kind (their shapes are the same for every kind)."""
-    plural = f"{kind}s"
-    read, write = f"{plural}:read", f"{plural}:write"
-    page_type = Page[out]  # type: ignore[valid-type]
+def _argument(kind: Kind, name: str, about: str, *, changing: bool) -> Any:
+    """A create (or update) tool's argument for one of the kind's fields: loosely typed (the data
+    layer's model checks it fully), with its limits published in the schema."""
+    base: Any = list[str] if get_origin(kind.create.model_fields[name].annotation) is list else str
+    low, high = kind.limits(name)
+    limits = {"max_length": high} if changing or low is None else {"min_length": low, "max_length": high}
+    return Annotated[base | None if changing else base, Field(**limits, description=about)]
+
+
+def _with_signature(fn: Callable[..., Any], name: str, parameters: list[inspect.Parameter], returns: Any) -> None:
+    """Give ``fn`` (taking ``ctx`` and ``**arguments``) the signature the SDK publishes as the
+    tool's arguments, and the tool's name (its argument model is named after the function)."""
+    context = inspect.Parameter("ctx", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Context)
+    fn.__signature__ = inspect.Signature([context, *parameters], return_annotation=returns)  # type: ignore[attr-defined]
+    fn.__annotations__ = {p.name: p.annotation for p in (context, *parameters)} | {"return": returns}
+    fn.__name__ = fn.__qualname__ = name
+
+
+def _kind_tools(app: AppContext, kind: Kind) -> list[ToolSpec]:
+    """The list, get, create, update and delete tools of one kind of record."""
+    plural, one = kind.many, kind.one
+    read, write = kind.read_scope, kind.write_scope
+    page_type = kind.page
+    keyword = inspect.Parameter.POSITIONAL_OR_KEYWORD
+
+    async def in_session(action: Callable[[Any], Awaitable[Any]]) -> Any:  # the action gets a database session
+        try:
+            async with app.db.session() as session:
+                return await action(session)
+        except AxiomError as exc:
+            raise _failure(exc, kind) from exc
 
     async def list_records(
         ctx: Context, page: PageArg = 1, perPage: PerPageArg = 30, search: SearchArg = ""  # noqa: N803
     ) -> page_type:  # type: ignore[valid-type]
         user_id = caller(ctx).user_id
         params = _build(PageQuery, {"q": "search"}, page=page, perPage=perPage, q=search)
-        return await list_fn(app.db, user_id, params)  # the read pool: the page as JSON-ready data
+        return await records.list_records_data(kind, app.db, user_id, params)  # the read pool, JSON-ready
 
-    async def get_record(ctx: Context, id: RecordIdArg) -> out:  # type: ignore[valid-type]  # noqa: A002
+    async def get_record(ctx: Context, id: RecordIdArg) -> kind.out:  # type: ignore[name-defined]  # noqa: A002
         user_id = caller(ctx).user_id
-        try:
-            async with app.db.session() as session:
-                return await get_fn(session, user_id, id)
-        except AxiomError as exc:
-            raise _failure(exc, plural) from exc
+        return await in_session(lambda s: records.get_record(kind, s, user_id, id))
+
+    async def create_record(ctx: Context, **arguments: Any) -> Any:
+        user_id = caller(ctx).user_id
+        data = _build(kind.create, **arguments)
+        return await in_session(lambda s: records.create_record(kind, s, user_id, data))
+
+    names = [field.name for field in kind.fields]
+
+    async def update_record(ctx: Context, id: str, **arguments: Any) -> Any:  # noqa: A002
+        user_id = caller(ctx).user_id
+        changes = {k: v for k, v in arguments.items() if v is not None}
+        if not changes:
+            wanted = f"'{names[0]}'" if len(names) == 1 else "at least one of " + ", ".join(f"'{n}'" for n in names)
+            raise ToolError(f"Nothing to change: give {wanted}.")
+        data = _build(kind.update, **changes)
+        return await in_session(lambda s: records.update_record(kind, s, user_id, id, data))
 
     async def delete_record(ctx: Context, id: RecordIdArg) -> Deleted:  # noqa: A002
         user_id = caller(ctx).user_id
-        try:
-            async with app.db.session() as session:
-                await delete_fn(session, user_id, id)
-        except AxiomError as exc:
-            raise _failure(exc, plural) from exc
+        await in_session(lambda s: records.delete_record(kind, s, user_id, id))
         return Deleted(id=id)
 
+    defaults = {name: info.default for name, info in kind.create.model_fields.items() if not info.is_required()}
+    _with_signature(create_record, f"create_user_{one}", [
+        inspect.Parameter(f.name, keyword, annotation=_argument(kind, f.name, f.about, changing=False),
+                          default=defaults.get(f.name, inspect.Parameter.empty))
+        for f in kind.fields
+    ], kind.out)
+    _with_signature(update_record, f"update_user_{one}", [
+        inspect.Parameter("id", keyword, annotation=RecordIdArg),
+        *(inspect.Parameter(f.name, keyword, annotation=_argument(kind, f.name, f.about_change, changing=True),
+                            default=None) for f in kind.fields),
+    ], kind.out)
     # The SDK names each tool's argument model after its function ("<name>Arguments").
     list_records.__name__ = list_records.__qualname__ = f"get_user_{plural}"
-    get_record.__name__ = get_record.__qualname__ = f"get_user_{kind}"
-    delete_record.__name__ = delete_record.__qualname__ = f"delete_user_{kind}"
+    get_record.__name__ = get_record.__qualname__ = f"get_user_{one}"
+    delete_record.__name__ = delete_record.__qualname__ = f"delete_user_{one}"
 
+    # An update overwrites what was there (destructive in MCP's sense) and repeating it is
+    # harmless (idempotent); a create only adds, and repeating it adds again.
     return [
         ToolSpec(
             list_records, f"get_user_{plural}", f"List your {plural}", read,
             f"List the signed-in user's {plural}, newest first, one page at a time. `search` keeps only "
-            f"{plural} whose {searched} contains the text. The result has `items` (the {plural}) and "
+            f"{plural} whose {kind.searched} contains the text. The result has `items` (the {plural}) and "
             "`page`, `perPage`, `totalItems`, `totalPages`; ask for the next page while `page` < `totalPages`.",
             _reading(f"List your {plural}"),
         ),
         ToolSpec(
-            get_record, f"get_user_{kind}", f"Get one of your {plural}", read,
+            get_record, f"get_user_{one}", f"Get one of your {plural}", read,
             f"Get one of the user's {plural} by its id (ids come from get_user_{plural}).",
             _reading(f"Get one of your {plural}"),
         ),
         ToolSpec(
-            delete_record, f"delete_user_{kind}", f"Delete a {kind}", write,
+            create_record, f"create_user_{one}", kind.create_title, write, kind.create_about,
+            _writing(kind.create_title, destructive=False, idempotent=False),
+        ),
+        ToolSpec(
+            update_record, f"update_user_{one}", kind.update_title, write, kind.update_about,
+            _writing(kind.update_title, destructive=True, idempotent=True),
+        ),
+        ToolSpec(
+            delete_record, f"delete_user_{one}", f"Delete a {one}", write,
             f"Delete one of the user's {plural} for good, by its id. This cannot be undone.",
-            _writing(f"Delete a {kind}", destructive=True, idempotent=True),
+            _writing(f"Delete a {one}", destructive=True, idempotent=True),
         ),
     ]
 
 
 def tool_specs(app: AppContext) -> list[ToolSpec]:
-    """Every tool, in the order clients list them."""
+    """Every tool, in the order clients list them: the profile, then each kind's five."""
 
     async def get_user_profile(ctx: Context) -> ProfileOut:
         user_id = caller(ctx).user_id
@@ -317,136 +340,13 @@ def tool_specs(app: AppContext) -> list[ToolSpec]:
         except AxiomError as exc:  # the account was removed while its token was cached
             raise ToolError(exc.message) from exc
 
-    async def _write(plural: str, action: Callable[[AsyncSession], Awaitable[Any]]) -> Any:
-        try:
-            async with app.db.session() as session:
-                return await action(session)
-        except AxiomError as exc:
-            raise _failure(exc, plural) from exc
-
-    # items
-    async def create_user_item(
-        ctx: Context,
-        name: NameArg,
-        content: Annotated[str, Field(max_length=CONTENT_MAX, description="The item's text (plain text or HTML).")] = "",
-        tags: TagIdsArg = [],  # noqa: B006 - the SDK copies validated arguments; never mutated
-        files: Annotated[list[str], Field(max_length=50, description="File names attached to the item.")] = [],  # noqa: B006
-    ) -> ItemOut:
-        user_id = caller(ctx).user_id
-        data = _build(ItemCreate, name=name, content=content, tags=tags, files=files)
-        return await _write("items", lambda s: records.create_item(s, user_id, data))
-
-    async def update_user_item(
-        ctx: Context,
-        id: RecordIdArg,  # noqa: A002
-        name: Annotated[str | None, Field(max_length=NAME_MAX, description="A new name; omit to keep it.")] = None,
-        content: Annotated[str | None, Field(max_length=CONTENT_MAX, description="New text; omit to keep it.")] = None,
-        tags: Annotated[
-            list[str] | None,
-            Field(max_length=MAX_TAGS, description="The item's complete new list of tag ids (replaces the old list); "
-                  "omit to keep it, [] to remove all."),
-        ] = None,
-        files: Annotated[
-            list[str] | None, Field(max_length=50, description="The complete new list of file names; omit to keep it.")
-        ] = None,
-    ) -> ItemOut:
-        user_id = caller(ctx).user_id
-        changes = {k: v for k, v in {"name": name, "content": content, "tags": tags, "files": files}.items()
-                   if v is not None}
-        if not changes:
-            raise ToolError("Nothing to change: give at least one of 'name', 'content', 'tags', 'files'.")
-        data = _build(ItemUpdate, **changes)
-        return await _write("items", lambda s: records.update_item(s, user_id, id, data))
-
-    # clients
-    async def create_user_client(
-        ctx: Context,
-        name: NameArg,
-        accessTags: TagIdsArg = [],  # noqa: B006, N803
-    ) -> ClientOut:
-        user_id = caller(ctx).user_id
-        data = _build(ClientCreate, name=name, accessTags=accessTags)
-        return await _write("clients", lambda s: records.create_client(s, user_id, data))
-
-    async def update_user_client(
-        ctx: Context,
-        id: RecordIdArg,  # noqa: A002
-        name: Annotated[str | None, Field(max_length=NAME_MAX, description="A new name; omit to keep it.")] = None,
-        accessTags: Annotated[  # noqa: N803
-            list[str] | None,
-            Field(max_length=MAX_TAGS, description="The client's complete new list of tag ids (replaces the old "
-                  "list); omit to keep it, [] to remove all."),
-        ] = None,
-    ) -> ClientOut:
-        user_id = caller(ctx).user_id
-        changes = {k: v for k, v in {"name": name, "accessTags": accessTags}.items() if v is not None}
-        if not changes:
-            raise ToolError("Nothing to change: give at least one of 'name', 'accessTags'.")
-        data = _build(ClientUpdate, **changes)
-        return await _write("clients", lambda s: records.update_client(s, user_id, id, data))
-
-    # tags
-    async def create_user_tag(ctx: Context, name: NameArg) -> TagOut:
-        user_id = caller(ctx).user_id
-        data = _build(TagCreate, name=name)
-        return await _write("tags", lambda s: records.create_tag(s, user_id, data))
-
-    async def update_user_tag(
-        ctx: Context,
-        id: RecordIdArg,  # noqa: A002
-        name: Annotated[str | None, Field(max_length=NAME_MAX, description="The tag's new name.")] = None,
-    ) -> TagOut:
-        user_id = caller(ctx).user_id
-        if name is None:
-            raise ToolError("Nothing to change: give 'name'.")
-        data = _build(TagUpdate, name=name)
-        return await _write("tags", lambda s: records.update_tag(s, user_id, id, data))
-
-    items = _kind_tools(app, "item", ItemOut, records.list_items, records.get_item, records.delete_item,
-                        "name or content")
-    clients = _kind_tools(app, "client", ClientOut, records.list_clients, records.get_client,
-                          records.delete_client, "name")
-    tags = _kind_tools(app, "tag", TagOut, records.list_tags, records.get_tag, records.delete_tag, "name")
-
-    def writer(fn: Callable[..., Awaitable[Any]], scope: str, title: str, description: str, *,
-               changes_existing: bool) -> ToolSpec:
-        # An update overwrites what was there (destructive in MCP's sense) and repeating it is
-        # harmless (idempotent); a create only adds, and repeating it adds again.
-        annotations = _writing(title, destructive=changes_existing, idempotent=changes_existing)
-        return ToolSpec(fn, fn.__name__, title, scope, description, annotations)
-
-    return [
-        ToolSpec(
-            get_user_profile, "get_user_profile", "Your profile", "profile:read",
-            "Get the signed-in user's profile: id, name, email, avatar, whether the email is verified, "
-            "and when the account was created and last changed.",
-            _reading("Your profile"),
-        ),
-        *items[:2],
-        writer(create_user_item, "items:write", "Create an item",
-               "Create an item for the user. `name` is required; `content` is its text (plain or HTML); "
-               "`tags` are ids of the user's own tags (create tags first with create_user_tag).",
-               changes_existing=False),
-        writer(update_user_item, "items:write", "Change an item",
-               "Change one of the user's items by id. Give only what changes; `tags` and `files` replace "
-               "the whole list.", changes_existing=True),
-        items[2],
-        *clients[:2],
-        writer(create_user_client, "clients:write", "Create a client",
-               "Create a client (a customer or contact) for the user. `name` is required; `accessTags` are ids "
-               "of the user's own tags this client may see.", changes_existing=False),
-        writer(update_user_client, "clients:write", "Change a client",
-               "Change one of the user's clients by id. Give only what changes; `accessTags` replaces the "
-               "whole list.", changes_existing=True),
-        clients[2],
-        *tags[:2],
-        writer(create_user_tag, "tags:write", "Create a tag",
-               "Create a tag for the user. Tags label items and decide which items a client may see.",
-               changes_existing=False),
-        writer(update_user_tag, "tags:write", "Rename a tag", "Rename one of the user's tags by id.",
-               changes_existing=True),
-        tags[2],
-    ]
+    profile = ToolSpec(
+        get_user_profile, "get_user_profile", "Your profile", "profile:read",
+        "Get the signed-in user's profile: id, name, email, avatar, whether the email is verified, "
+        "and when the account was created and last changed.",
+        _reading("Your profile"),
+    )
+    return [profile, *(spec for kind in KINDS.values() for spec in _kind_tools(app, kind))]
 
 
 def build_tools(app: AppContext) -> tuple[list[AxiomTool], dict[str, str]]:

@@ -47,7 +47,7 @@ def create_web_app(ctx: AppContext) -> Starlette:
         *email.routes,
         *consent.routes,
         *apps.routes,
-        *records.routes,
+        *records.routes(),
         *profile.routes,
         *signins.routes,
         *your_data.routes,

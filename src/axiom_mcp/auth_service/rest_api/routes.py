@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from email.message import Message
 from typing import Annotated, Any
 
@@ -15,24 +14,8 @@ from axiom_mcp.auth_service.rest_api.auth import require_scope
 from axiom_mcp.auth_service.rest_api.errors import UnsupportedMediaType
 from axiom_mcp.context import AppContext
 from axiom_mcp.data import records, signup_throttle, throttle, users
-from axiom_mcp.data.schemas import (
-    MAX_PAGE,
-    MAX_PER_PAGE,
-    MAX_QUERY,
-    ClientCreate,
-    ClientOut,
-    ClientUpdate,
-    ItemCreate,
-    ItemOut,
-    ItemUpdate,
-    Page,
-    PageQuery,
-    ProfileOut,
-    TagCreate,
-    TagOut,
-    TagUpdate,
-    storable,
-)
+from axiom_mcp.data.kinds import KINDS, Kind
+from axiom_mcp.data.schemas import MAX_PAGE, MAX_PER_PAGE, MAX_QUERY, PageQuery, ProfileOut, storable
 from axiom_mcp.data.tokens import FIRST_PARTY_CLIENT_ID, TokenInfo, issue_access_token
 from axiom_mcp.settings import DEFAULT_SCOPES
 
@@ -95,18 +78,10 @@ class LoginOut(BaseModel):
     )
 
 
-def _kind_routes(
-    router: APIRouter,
-    kind: str,
-    out: type[BaseModel],
-    create_model: type[BaseModel],
-    update_model: type[BaseModel],
-    ops: dict[str, Callable[..., Awaitable[Any]]],
-) -> None:
+def _kind_routes(router: APIRouter, kind: Kind) -> None:
     """list, get, create, update and delete routes for one kind of record, each behind its scope."""
-    plural = f"{kind}s"
-    read = Depends(require_scope(f"{plural}:read"))
-    write = Depends(require_scope(f"{plural}:write"))
+    read = Depends(require_scope(kind.read_scope))
+    write = Depends(require_scope(kind.write_scope))
 
     async def list_records(
         request: Request, params: Annotated[PageQuery, Depends(page_query)], token: TokenInfo = read
@@ -114,42 +89,43 @@ def _kind_routes(
         # The hot read: the database's read pool, and the page's dict written as JSON in one step
         # (a Response skips FastAPI's validation by response_model, which still documents it;
         # tests/data/test_lists.py holds the dict to the model's JSON byte for byte).
-        page = await ops["list"](_ctx(request).db, token.user_id, params)
+        page = await records.list_records_data(kind, _ctx(request).db, token.user_id, params)
         return Response(pydantic_core.to_json(page), media_type="application/json")
 
     async def get_record(request: Request, record_id: str, token: TokenInfo = read) -> Any:
         async with _ctx(request).db.session() as session:
-            return await ops["get"](session, token.user_id, record_id)
+            return await records.get_record(kind, session, token.user_id, record_id)
 
     async def create_record(request: Request, body: Any, token: TokenInfo = write) -> Any:
         async with _ctx(request).db.session() as session:
-            return await ops["create"](session, token.user_id, body)
+            return await records.create_record(kind, session, token.user_id, body)
 
     async def update_record(request: Request, record_id: str, body: Any, token: TokenInfo = write) -> Any:
         async with _ctx(request).db.session() as session:
-            return await ops["update"](session, token.user_id, record_id, body)
+            return await records.update_record(kind, session, token.user_id, record_id, body)
 
     async def delete_record(request: Request, record_id: str, token: TokenInfo = write) -> Response:
         async with _ctx(request).db.session() as session:
-            await ops["delete"](session, token.user_id, record_id)
+            await records.delete_record(kind, session, token.user_id, record_id)
         return Response(status_code=204)
 
     # FastAPI reads body types from annotations; set them per kind without copying the functions.
-    create_record.__annotations__["body"] = Annotated[create_model, Body()]
-    update_record.__annotations__["body"] = Annotated[update_model, Body()]
+    create_record.__annotations__["body"] = Annotated[kind.create, Body()]
+    update_record.__annotations__["body"] = Annotated[kind.update, Body()]
 
+    plural, one, out = kind.many, kind.one, kind.out
     path = f"/user/{plural}"
     tags = [plural]
-    router.add_api_route(path, list_records, methods=["GET"], response_model=Page[out], tags=tags,  # type: ignore[valid-type]
+    router.add_api_route(path, list_records, methods=["GET"], response_model=kind.page, tags=tags,
                          summary=f"List your {plural}, newest first")
     router.add_api_route(f"{path}/{{record_id}}", get_record, methods=["GET"], response_model=out, tags=tags,
                          summary=f"Get one of your {plural}")
     router.add_api_route(path, create_record, methods=["POST"], response_model=out, status_code=201, tags=tags,
-                         summary=f"Create a {kind}", dependencies=[Depends(json_body)])
+                         summary=f"Create a {one}", dependencies=[Depends(json_body)])
     router.add_api_route(f"{path}/{{record_id}}", update_record, methods=["PATCH"], response_model=out, tags=tags,
-                         summary=f"Change a {kind}", dependencies=[Depends(json_body)])
+                         summary=f"Change a {one}", dependencies=[Depends(json_body)])
     router.add_api_route(f"{path}/{{record_id}}", delete_record, methods=["DELETE"], status_code=204, tags=tags,
-                         summary=f"Delete a {kind}")
+                         summary=f"Delete a {one}")
 
 
 def build_api_router() -> APIRouter:
@@ -195,18 +171,8 @@ def build_api_router() -> APIRouter:
                 device=throttle.device_cookie(ctx.settings, body.email, body.device),
             )
 
-    _kind_routes(router, "item", ItemOut, ItemCreate, ItemUpdate, {
-        "list": records.list_items, "get": records.get_item, "create": records.create_item,
-        "update": records.update_item, "delete": records.delete_item,
-    })
-    _kind_routes(router, "client", ClientOut, ClientCreate, ClientUpdate, {
-        "list": records.list_clients, "get": records.get_client, "create": records.create_client,
-        "update": records.update_client, "delete": records.delete_client,
-    })
-    _kind_routes(router, "tag", TagOut, TagCreate, TagUpdate, {
-        "list": records.list_tags, "get": records.get_tag, "create": records.create_tag,
-        "update": records.update_tag, "delete": records.delete_tag,
-    })
+    for kind in KINDS.values():
+        _kind_routes(router, kind)
     return router
 
 

@@ -7,7 +7,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from axiom_mcp.data import records
-from axiom_mcp.data.schemas import ItemOut, Page, PageQuery
+from axiom_mcp.data.kinds import CLIENTS, ITEMS, TAGS
+from axiom_mcp.data.schemas import PageQuery
 from axiom_mcp.oauth.consents import list_connected_apps
 from axiom_mcp.web.security import PAGE_WITH_SCRIPTS
 from axiom_mcp.web.visits import Visit, signed_in
@@ -19,15 +20,15 @@ RECENT = 5
 async def dashboard(request: Request, visit: Visit) -> Response:
     user_id = visit.user_id
     db = visit.ctx.db
-    items = Page[ItemOut].model_validate(await records.list_items(db, user_id, PageQuery(perPage=RECENT)))
-    clients = await records.list_clients(db, user_id, PageQuery(perPage=1))
-    tags = await records.list_tags(db, user_id, PageQuery(perPage=1))
+    items = await records.list_records(ITEMS, db, user_id, PageQuery(perPage=RECENT))
+    clients = await records.list_records(CLIENTS, db, user_id, PageQuery(perPage=1))
+    tags = await records.list_records(TAGS, db, user_id, PageQuery(perPage=1))
     async with db.session() as session:
         apps = await list_connected_apps(session, user_id)
     counts = [
         ("items", "Items", items.totalItems),
-        ("clients", "Clients", clients["totalItems"]),
-        ("tags", "Tags", tags["totalItems"]),
+        ("clients", "Clients", clients.totalItems),
+        ("tags", "Tags", tags.totalItems),
         ("apps", "Connected apps", len(apps)),
     ]
     return visit.render(
