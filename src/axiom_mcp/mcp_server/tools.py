@@ -31,7 +31,8 @@ import pydantic_core
 from axiom_mcp.context import AppContext
 from axiom_mcp.data import records, users
 from axiom_mcp.data.kinds import KINDS, Kind
-from axiom_mcp.data.schemas import MAX_PAGE, MAX_PER_PAGE, MAX_QUERY, PageQuery, ProfileOut
+from axiom_mcp.data.activity import Action
+from axiom_mcp.data.schemas import MAX_PAGE, MAX_PER_PAGE, MAX_QUERY, PageQuery, ProfileOut, is_record_id
 from axiom_mcp.data.tokens import TokenInfo
 from axiom_mcp.errors import AxiomError, NotFoundError, ValidationFailed
 from axiom_mcp.ids import ID_LENGTH
@@ -116,6 +117,8 @@ class AxiomTool(Tool):
 
     scope: str = ""
     """The OAuth scope a call needs (set by ``build_tools``)."""
+    activity: Any = None
+    """Where each call is recorded (the process's ``ActivityLog``, set by ``build_tools``)."""
 
     @cached_property
     def argument_names(self) -> frozenset[str]:
@@ -124,13 +127,35 @@ class AxiomTool(Tool):
 
     async def run(self, arguments: dict[str, Any], context: Any, convert_result: bool = False) -> Any:
         try:
+            token = caller(context)
+        except ToolError as exc:
+            raise ToolError(f"Error executing tool {self.name}: {exc}") from exc
+        named = arguments.get("id")
+        ids = [named] if isinstance(named, str) and is_record_id(named) else []
+        try:
+            result = await self._run(arguments, context)
+        except ToolError as exc:
+            self._record(token, ids, _error_code(exc))
+            raise
+        made = getattr(result, "id", None)  # a created record's
+        self._record(token, ids if named or not isinstance(made, str) else [made], None)
+        return self._content(result) if convert_result else result
+
+    def _record(self, token: TokenInfo, ids: list[str], error: str | None) -> None:
+        """One action per call: the tool, the record id it named or made, the outcome; never content."""
+        if self.activity is not None:
+            self.activity.record(Action(token.user_id, token.client_id, "mcp", self.name, tuple(ids),
+                                        ok=error is None, error=error))
+
+    async def _run(self, arguments: dict[str, Any], context: Any) -> Any:
+        try:
             caller(context, self.scope)  # first: without the scope, nothing else about the call matters
         except ToolError as exc:
             raise ToolError(f"Error executing tool {self.name}: {exc}") from exc
         unknown = sorted(arguments.keys() - self.argument_names)
         if unknown:
             takes = ", ".join(sorted(self.argument_names)) or "no arguments"
-            raise ToolError(
+            raise UnknownArguments(
                 f"Error executing tool {self.name}: unknown argument(s) {', '.join(map(repr, unknown))}; "
                 f"it takes: {takes}."
             )
@@ -144,7 +169,7 @@ class AxiomTool(Tool):
                     exc.__cause__
                 )
             raise
-        return self._content(result) if convert_result else result
+        return result
 
     def _content(self, result: Any) -> Any:
         """The result as MCP content: structured, and the same JSON as text, from one dump.
@@ -164,6 +189,28 @@ class AxiomTool(Tool):
         except Exception as exc:  # noqa: BLE001 - a crash, reported like the SDK reports one
             raise UnexpectedToolError(f"Error executing tool {self.name}") from exc
         return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=data)
+
+
+class ScopeMissing(ToolError):
+    """The caller's token lacks the tool's scope."""
+
+
+class UnknownArguments(ToolError):
+    """The call named arguments the tool does not take."""
+
+
+def _error_code(exc: ToolError) -> str:
+    """What went wrong, as the activity log keeps it (a code, never the message)."""
+    failure: BaseException | None = exc
+    while failure is not None:  # the SDK wraps what a tool raised in a ToolError of its own
+        if isinstance(failure, AxiomError):
+            return failure.code
+        if isinstance(failure, ScopeMissing):
+            return "insufficient_scope"
+        if isinstance(failure, UnknownArguments | ValidationError):
+            return "invalid_arguments"
+        failure = failure.__cause__
+    return "tool_error"
 
 
 # --- the caller ---------------------------------------------------------------------------------
@@ -187,7 +234,7 @@ def caller(context: Context | DirectCall, scope: str | None = None) -> TokenInfo
     if not isinstance(user, McpUser):
         raise ToolError("This call carries no verified access token.")
     if scope is not None and scope not in user.info.scopes:
-        raise ToolError(
+        raise ScopeMissing(
             f"Missing scope: this tool needs the {scope!r} scope, which your access token was not granted. "
             f"Authorize this app again and allow {scope!r}."
         )
@@ -358,5 +405,6 @@ def build_tools(app: AppContext) -> tuple[list[AxiomTool], dict[str, str]]:
             spec.fn, name=spec.name, title=spec.title, description=spec.description, annotations=spec.annotations
         )
         tool.scope = spec.scope
+        tool.activity = app.activity
         tools.append(tool)
     return tools, {spec.name: spec.scope for spec in specs}
