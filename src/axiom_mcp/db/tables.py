@@ -268,6 +268,13 @@ class OAuthConsent(Base):
     created: Mapped[datetime] = mapped_column(default=utcnow)
     updated: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     last_used: Mapped[datetime | None] = mapped_column(default=None)
+    restricted: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    """The app sees only the items of its client profile (``profile_id``); False: all of them."""
+    profile_id: Mapped[str | None] = mapped_column(
+        String(ID_LENGTH), ForeignKey("clients.id", ondelete="SET NULL"), default=None
+    )
+    """The client profile whose access tags say what a restricted app sees. A restricted consent
+    whose profile was deleted sees nothing (never everything)."""
 
 
 # --- Web sessions and throttling ------------------------------------------------------------------
