@@ -1,23 +1,17 @@
 """Rank marks: exact deep pages of a user's items without walking the whole OFFSET.
 
 A page is ``ORDER BY created DESC, id DESC LIMIT n OFFSET k``; the index (user_id, created, id)
-serves it, but OFFSET still steps over k index entries: ~7.5 ms for k = 99,980 on SQLite, ~75x a
-first page. The marks are the sort keys (created, id) of every ``BLOCK``-th item in list order
-(0-based rows BLOCK-1, 2*BLOCK-1, ...). A page at offset k >= BLOCK then starts after mark
-j-1 (j = k // BLOCK), a seek on the same index, and skips only k - j*BLOCK (< BLOCK) entries.
+serves it, but OFFSET still steps over k index entries. The marks are the sort keys (created, id)
+of every ``BLOCK``-th item in list order; a page at offset k >= BLOCK starts after the nearest mark,
+a seek on the same index, and skips fewer than BLOCK entries.
 
 Exactness: the marks are tagged with the user's ``users.items_version``, which the database itself
-bumps (triggers, migration 0005) in the transaction that inserts or deletes one of the user's
-items or changes an item's owner or ``created``, whoever writes. The page statement reads the
-version beside the rows (one statement, one snapshot); when it differs from the marks' tag the
-marks are thrown away and recomputed, so a page is never built on a stale order.
-
-The marks are computed in ONE statement that also reads the version (so the tag is the version of
-exactly the rows the marks came from): a recursive query that hops from mark to mark with
-``LIMIT 1 OFFSET BLOCK-1`` seeks on the index, plus a primary-key lookup per mark. Measured on the
-benchmark's user with 100,000 items (marks every 512): SQLite 12 ms, PostgreSQL 23 ms; the
-``row_number() OVER (ORDER BY created DESC, id DESC)`` form, filtered to multiples of BLOCK, gave
-the same marks in 95 ms and 66 ms (it numbers every row).
+bumps (triggers, migration 0011) in the transaction that inserts or deletes one of the user's items
+or changes an item's owner or ``created``, whoever writes. The page statement reads the version
+beside the rows (one statement, one snapshot); when it differs from the marks' tag the marks are
+recomputed, so a page is never built on a stale order. The marks come from ONE statement that also
+reads the version: a recursive query hopping from mark to mark with seeks on the index.
+What this costs and buys, and the block sizes tried, are in bench/README.md.
 """
 
 from __future__ import annotations
@@ -28,11 +22,8 @@ from functools import lru_cache
 from typing import Any
 
 BLOCK = 512
-"""Items per mark. A page skips fewer than BLOCK index entries (~75 ns each on SQLite, so under
-~40 us); computing the marks costs one short seek and one PK lookup per mark; 100,000 items keep
-195 of them. Measured through ``records.list_items`` on 100,000 items (pages 5000 and 4990):
-256, 512 and 1024 were all 0.45-0.7 ms on SQLite and 0.85-1.25 ms on PostgreSQL, differences
-within the noise of a shared 2-CPU machine; 512 is the middle."""
+"""Items per mark: a page skips fewer than BLOCK index entries; computing the marks costs one seek
+and one primary-key lookup per mark (bench/README.md: 256, 512 and 1024 measured alike)."""
 
 MARKED = "items"
 """The kind (table) the marks are kept for."""
