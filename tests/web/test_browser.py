@@ -369,3 +369,30 @@ async def test_the_dashboard_shows_how_to_connect_an_ai_app_and_copies_the_mcp_u
         await expect(page.get_by_role("region", name="Connect an AI app")).to_be_visible()
     finally:
         await scripted.close()
+
+
+async def test_on_a_phone_the_sections_fold_behind_menu_and_times_follow_the_browsers_zone(
+    stack: Stack, chromium: Browser, screenshots: Screenshots
+) -> None:
+    phone = await chromium.new_context(viewport=PHONE, timezone_id="Asia/Tokyo")  # JavaScript on
+    try:
+        page = await phone.new_page()
+        await page.goto(f"{stack.web}/auth/signup")
+        await page.get_by_label("Your name").fill("Kenji")
+        await page.get_by_label("Email").fill(f"kenji-{secrets.token_hex(4)}@example.com")
+        await page.get_by_label("Password").fill("a long pass phrase")
+        await page.get_by_role("button", name="Create account").click()
+        await expect(page.get_by_role("heading", name="Hello, Kenji")).to_be_visible()
+        nav = page.get_by_role("navigation", name="Main")
+        await expect(nav).to_be_hidden()
+        await page.get_by_text("Menu", exact=True).click()
+        await expect(nav.get_by_role("link", name="Connected apps")).to_be_visible()
+        await screenshots.save(page, "phone-menu-open")
+        await nav.get_by_role("link", name="Account").click()
+        await expect(page.get_by_role("heading", name="Your account", exact=True)).to_be_visible()
+        await expect(page.get_by_text("Member since")).to_be_visible()
+        assert await page.locator("#f-timezone").input_value() == "Asia/Tokyo"
+        overflow = await page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"the account page scrolls sideways on a phone by {overflow}px"
+    finally:
+        await phone.close()

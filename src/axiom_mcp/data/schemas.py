@@ -126,6 +126,8 @@ class ProfileOut(BaseModel):
     name: str
     avatar: str
     verified: bool
+    timezone: str = ""
+    """The IANA time zone the person's times are shown in ("": not known yet, UTC)."""
     created: UtcTime
     updated: UtcTime
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from typing import Annotated, Any
+from zoneinfo import available_timezones
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StringConstraints, TypeAdapter, ValidationError
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -58,6 +59,7 @@ def profile_out(user: User) -> ProfileOut:
         name=user.name,
         avatar=user.avatar,
         verified=user.verified,
+        timezone=user.timezone,
         created=user.created,
         updated=user.updated,
     )
@@ -133,6 +135,22 @@ async def set_name(session: AsyncSession, user_id: str, name: str) -> ProfileOut
     user.updated = utcnow()
     await session.flush()
     return profile_out(user)
+
+
+def known_timezone(name: str) -> bool:
+    """Whether ``name`` is an IANA time zone this machine knows (``Europe/Paris``, ``UTC``)."""
+    return 0 < len(name) <= 64 and name in available_timezones()
+
+
+async def set_timezone(session: AsyncSession, user_id: str, name: str, *, only_if_unset: bool = False) -> None:
+    """Show the person's times in ``name``; ValidationFailed naming ``timezone`` for an unknown zone.
+    ``only_if_unset``: the browser's own zone, taken at sign-in, never overrides a choice made."""
+    if not known_timezone(name):
+        raise ValidationFailed("choose a time zone from the list", field="timezone")
+    query = update(User).where(User.id == user_id)
+    if only_if_unset:
+        query = query.where(User.timezone == "")
+    await session.execute(query.values(timezone=name))
 
 
 async def has_users(session: AsyncSession) -> bool:

@@ -90,6 +90,8 @@ class User(Timestamps, Base):
     avatar: Mapped[str] = mapped_column(String(1024), default="")
     password_hash: Mapped[str] = mapped_column(String(255))
     verified: Mapped[bool] = mapped_column(Boolean, default=False)
+    timezone: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    """An IANA time zone name the web app shows times in ("" until known: UTC)."""
     items_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     """Bumped by the database (triggers on items, migration 0005) in every transaction that inserts,
     deletes or reorders one of the user's items: the list's rank marks (data/marks.py) are valid

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from zoneinfo import available_timezones
 
 from starlette.responses import Response
 
@@ -10,6 +11,9 @@ from axiom_mcp.data import tokens, web_sessions
 from axiom_mcp.web.devices import device_name
 from axiom_mcp.web.mailing import mail_folder_hint
 from axiom_mcp.web.visits import Visit
+
+
+TIMEZONES = sorted(available_timezones())
 
 
 async def account_page(
@@ -22,5 +26,5 @@ async def account_page(
     return visit.render(
         "account.html", status=status, title="Your account", section="account", errors=errors or {},
         mail_folder=mail_folder_hint(visit), browsers=[(b, device_name(b.user_agent)) for b in browsers],
-        api_tokens=api_tokens, **values,
+        api_tokens=api_tokens, timezones=TIMEZONES, **values,
     )

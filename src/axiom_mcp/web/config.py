@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from importlib import resources
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, PackageLoader, StrictUndefined, pass_context, select_autoescape
+from jinja2.runtime import Context
 from starlette.requests import Request
 
 from axiom_mcp.context import AppContext
@@ -66,14 +68,26 @@ def build_templates() -> Environment:
     return env
 
 
-def when(value: datetime) -> str:
-    """A timestamp as people read it: 27 Nov 2026, 04:08 UTC."""
-    value = value.astimezone(UTC)
-    return f"{value.day} {value:%b %Y, %H:%M} UTC"
+def _zone(context: Context) -> tzinfo:
+    """The signed-in person's time zone, UTC until it is known."""
+    user = context.get("user")
+    name = getattr(user, "timezone", "") if user else ""
+    try:
+        return ZoneInfo(name) if name else UTC
+    except (ZoneInfoNotFoundError, ValueError):
+        return UTC
 
 
-def day(value: datetime) -> str:
-    value = value.astimezone(UTC)
+@pass_context
+def when(context: Context, value: datetime) -> str:
+    """A timestamp as the person reads it, in their time zone: 27 Nov 2026, 05:08 CET."""
+    value = value.astimezone(_zone(context))
+    return f"{value.day} {value:%b %Y, %H:%M} {value.tzname()}"
+
+
+@pass_context
+def day(context: Context, value: datetime) -> str:
+    value = value.astimezone(_zone(context))
     return f"{value.day} {value:%B %Y}"
 
 

@@ -15,6 +15,7 @@ from axiom_mcp.web.forms import field_errors
 from axiom_mcp.web.mailing import send_after
 from axiom_mcp.web.pages.email import verification_letter
 from axiom_mcp.web.redirects import landing, safe_return_to
+from axiom_mcp.web.security import PAGE_WITH_SCRIPTS
 from axiom_mcp.web.visits import Visit, anyone, signed_in
 
 MAX_EMAIL = 320
@@ -33,7 +34,10 @@ def _again(visit: Visit) -> bool:
 
 async def _sign_in(visit: Visit, user_id: str, target: str) -> Response:
     """A fresh session (never the one the browser came with: no session fixation) and the redirect."""
+    zone = visit.form.get("timezone")
     async with visit.ctx.db.session() as session:
+        if users.known_timezone(zone):  # the browser's own, sent by static/timezone.js
+            await users.set_timezone(session, user_id, zone, only_if_unset=True)
         await web_sessions.end_session(session, visit.raw_session)
         raw, _ = await web_sessions.create_session(
             session, user_id, visit.ctx.settings.web_session_ttl, visit.request.headers.get("user-agent", ""))
@@ -51,13 +55,13 @@ async def login(request: Request, visit: Visit) -> Response:
             return visit.go(landing(return_to, visit.url("/")))
         email = visit.user.email if visit.user is not None else ""
         return visit.render("login.html", title="Sign in", return_to=return_to, email=email, error=None,
-                            again=again_asked)
+                            again=again_asked, headers=PAGE_WITH_SCRIPTS)
 
     email = visit.form.get("email").strip()[:MAX_EMAIL]
     password = visit.form.get("password")[: users.PASSWORD_MAX]
 
     def again(error: str, status: int, headers: dict[str, str] | None = None) -> Response:
-        return visit.render("login.html", status=status, headers=headers, title="Sign in",
+        return visit.render("login.html", status=status, headers={**PAGE_WITH_SCRIPTS, **(headers or {})}, title="Sign in",
                             return_to=return_to, email=email, error=error, again=again_asked)
 
     if not email or not password:
@@ -83,7 +87,7 @@ async def signup(request: Request, visit: Visit) -> Response:
         if visit.user is not None:
             return visit.go(landing(return_to, visit.url("/")))
         return visit.render("signup.html", title="Create your account", return_to=return_to,
-                            values={"name": "", "email": ""}, errors={})
+                            values={"name": "", "email": ""}, errors={}, headers=PAGE_WITH_SCRIPTS)
 
     values = {"name": visit.form.get("name"), "email": visit.form.get("email").strip()}
     errors: dict[str, str] = {}
@@ -101,7 +105,8 @@ async def signup(request: Request, visit: Visit) -> Response:
         errors = {"form": exc.message}
         status, headers = 429, {"Retry-After": str(exc.retry_after)}
     if errors:
-        return visit.render("signup.html", status=status, headers=headers, title="Create your account",
+        return visit.render("signup.html", status=status, headers={**PAGE_WITH_SCRIPTS, **(headers or {})},
+                            title="Create your account",
                             return_to=return_to, values=values, errors=errors)
     letter = await verification_letter(visit, users.profile_out(user))
     return send_after(await _sign_in(visit, user.id, landing(return_to, visit.url("/", notice="welcome"))),

@@ -1,4 +1,4 @@
-"""The profile on the account page: the name, and a picture (uploaded, resized, served back)."""
+"""The profile on the account page: the name, the time zone, and a picture (uploaded, resized, served back)."""
 
 from __future__ import annotations
 
@@ -17,14 +17,18 @@ AVATAR_UPLOAD = Uploads(max_files=1, max_bytes=avatars.MAX_UPLOAD_BYTES + 64 * 1
 
 
 @signed_in
-async def change_name(request: Request, visit: Visit) -> Response:
+async def change_profile(request: Request, visit: Visit) -> Response:
+    """The name and the time zone."""
     if request.method == "GET":
         return visit.redirect("/account")
     try:
         async with visit.ctx.db.session() as session:
             await users.set_name(session, visit.user_id, visit.form.get("name"))
+            if "timezone" in visit.form:
+                await users.set_timezone(session, visit.user_id, visit.form.get("timezone"))
     except ValidationFailed as exc:
-        return await account_page(visit, status=400, errors={"name": exc.message[:1].upper() + exc.message[1:] + "."})
+        field = exc.field or "name"
+        return await account_page(visit, status=400, errors={field: exc.message[:1].upper() + exc.message[1:] + "."})
     return visit.redirect("/account", notice="saved")
 
 
@@ -57,7 +61,7 @@ async def avatar_image(request: Request, visit: Visit) -> Response:
 
 
 routes = [
-    Route("/account/profile", change_name, methods=["GET", "POST"], name="change_name"),
+    Route("/account/profile", change_profile, methods=["GET", "POST"], name="change_profile"),
     Route("/account/avatar", upload_avatar, methods=["GET", "POST"], name="upload_avatar"),
     Route("/account/avatar.png", avatar_image, methods=["GET"], name="avatar_image"),
 ]
