@@ -144,6 +144,7 @@ class Seeder:
                 "avatar": "",
                 "password_hash": self.password_hash(),
                 "verified": True,
+                "timezone": "",
                 "items_version": 0,  # bulk-loaded items: no rank marks exist yet to be outdated
                 "created": _BASE_TIME,
                 "updated": _BASE_TIME,
@@ -212,6 +213,7 @@ class Seeder:
                 "created": _BASE_TIME,
                 "expires": expires,
                 "last_used": None,
+                "name": "",
             }
             for i in range(count)
         ]

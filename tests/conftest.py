@@ -37,6 +37,9 @@ def make_settings(database_url: str, data_dir: Path, **overrides: object) -> Set
         "secret_key": "test-secret-key-not-for-production",
         "cimd_allow_private_addresses": True,
         "cimd_allow_http": True,
+        # The suite registers clients from loopback all day, counted in the database the whole run
+        # shares: the limit itself is tested with its own settings (tests/hardening/test_registration_limit.py).
+        "registration_rate_limit": 1_000_000,
     }
     values.update(overrides)
     return _ArgumentsOnly(**values)  # type: ignore[arg-type]
