@@ -15,7 +15,6 @@ from axiom_mcp.data import records
 from axiom_mcp.data.kinds import ITEMS
 from axiom_mcp.data.caches import database_caches
 from axiom_mcp.data.counts import CountCache
-from axiom_mcp.data.kinds import ITEMS
 from axiom_mcp.data.lists import _statements
 from axiom_mcp.data.marks import MarksCache, marks_cache
 from axiom_mcp.data.schemas import ItemCreate, ItemUpdate, PageQuery

@@ -17,7 +17,7 @@ import pytest
 
 from axiom_mcp.app import create_auth_app
 from axiom_mcp.context import AppContext
-from tests.hardening.oauth_flow import Client, assert_oauth_error, refresh, register, tokens
+from tests.hardening.oauth_flow import assert_oauth_error, refresh, register, tokens
 from tests.support.factories import TestUser, make_user
 
 

@@ -7,7 +7,7 @@ import httpx
 from axiom_mcp.context import AppContext
 from axiom_mcp.web.devices import device_name
 from tests.support.factories import TestUser
-from tests.web.helpers import csrf_of, sign_in_directly, submit
+from tests.web.helpers import csrf_of, submit
 
 FIREFOX_WINDOWS = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0"
 SAFARI_IPHONE = ("Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import math
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
@@ -155,9 +154,7 @@ async def latest(session: AsyncSession, user_id: str, client_id: str, *, page: i
         ActionOut(at=r.at, surface=r.surface, action=r.action, record_ids=list(r.record_ids or []), ok=r.ok, error=r.error)
         for r in rows
     ]
-    return Page[ActionOut](
-        page=page, perPage=per_page, totalItems=total, totalPages=math.ceil(total / per_page), items=items
-    )
+    return Page[ActionOut].of(items, page=page, per_page=per_page, total=total)
 
 
 def _utc_day(session: AsyncSession) -> Any:
