@@ -17,7 +17,7 @@ from tests.support.factories import PASSWORD, TestUser
 SIGNUP = f"{API}/auth/signup"
 LOGIN = f"{API}/auth/login"
 PROFILE = f"{API}/user/profile"
-PROFILE_KEYS = {"id", "email", "name", "avatar", "verified", "created", "updated"}
+PROFILE_KEYS = {"id", "email", "name", "avatar", "verified", "timezone", "created", "updated"}
 
 
 def fresh_email(local: str = "someone") -> str:

@@ -289,3 +289,20 @@ async def test_changing_the_email_waits_for_the_new_address_and_tells_the_old(
     notice = await mailbox.wait_for(user.email)
     assert notice["Subject"] == "Your Axiom email address was changed" and new in text_of(notice)
     assert (await page.get(link)).status_code == 400
+
+
+async def test_sign_up_through_the_rest_api_mails_the_same_confirmation_link(
+    mailing: AppContext, mailbox: Mailbox, page: httpx.AsyncClient
+) -> None:
+    from axiom_mcp.app import create_auth_app
+
+    email = fresh_email()
+    transport = httpx.ASGITransport(app=create_auth_app(mailing), client=(own_address(), 50001))
+    async with httpx.AsyncClient(transport=transport, base_url=mailing.settings.public_url) as api:
+        created = await api.post("/api/v1/auth/signup", json={"email": email, "password": "long enough pw", "name": "Api"})
+    assert created.status_code == 201 and created.json()["verified"] is False
+    message = await mailbox.wait_for(email)
+    link = link_in(message)
+    assert link.startswith(f"{mailing.settings.web_url}/auth/verify?token=")
+    confirmed = await page.get(path_of(link))
+    assert confirmed.status_code == 200 and "Email confirmed" in confirmed.text

@@ -6,13 +6,15 @@ from email.message import Message
 from typing import Annotated, Any
 
 import pydantic_core
-from fastapi import APIRouter, Body, Depends, Query, Request, Response
+from fastapi import APIRouter, BackgroundTasks, Body, Depends, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from axiom_mcp.auth_service.rest_api.auth import require_scope
 from axiom_mcp.auth_service.rest_api.errors import UnsupportedMediaType
 from axiom_mcp.context import AppContext
+from axiom_mcp.mail import links
+from axiom_mcp.mail.outbox import post
 from axiom_mcp.data import records, signup_throttle, throttle, users
 from axiom_mcp.data.kinds import KINDS, Kind
 from axiom_mcp.data.schemas import MAX_PAGE, MAX_PER_PAGE, MAX_QUERY, PageQuery, ProfileOut, storable
@@ -139,12 +141,16 @@ def build_api_router() -> APIRouter:
             return await users.get_profile(session, token.user_id)
 
     @router.post("/auth/signup", response_model=ProfileOut, status_code=201, tags=["accounts"],
-                 summary="Create an account", dependencies=[Depends(json_body)])
-    async def signup(request: Request, body: users.SignUp) -> Any:
+                 summary="Create an account; a link to confirm the address is mailed to it",
+                 dependencies=[Depends(json_body)])
+    async def signup(request: Request, body: users.SignUp, background: BackgroundTasks) -> Any:
         ctx = _ctx(request)
         # Throttled per address, counted before the password is hashed (RateLimited: 429 with Retry-After).
         address = request.client.host if request.client else None
-        return users.profile_out(await signup_throttle.sign_up(ctx.db, ctx.settings, body, address))
+        profile = users.profile_out(await signup_throttle.sign_up(ctx.db, ctx.settings, body, address))
+        letter = await links.verification_letter(ctx.db, ctx.settings, profile)
+        background.add_task(post, ctx.settings, letter)  # after the answer: a slow mail server delays nothing
+        return profile
 
     @router.post("/auth/login", response_model=LoginOut, tags=["accounts"],
                  summary="Log in with email and password; returns a bearer token for this API")

@@ -11,12 +11,13 @@ from starlette.routing import Route
 from axiom_mcp.data import email_addresses, one_time_links, users
 from axiom_mcp.data.schemas import ProfileOut
 from axiom_mcp.errors import ConflictError, RateLimited
+from axiom_mcp.mail import links
 from axiom_mcp.mail.message import Letter, compose
 from axiom_mcp.web.account_page import account_page
 from axiom_mcp.web.mailing import count_mail_request, link_to, mail_folder_hint, send_after
 from axiom_mcp.web.visits import Visit, anyone, signed_in
 
-VERIFY_PAGE = "/auth/verify"
+VERIFY_PAGE = links.VERIFY_PAGE
 CONFIRM_CHANGE_PAGE = "/account/email/confirm"
 MAX_EMAIL = 320
 _email = TypeAdapter(EmailStr)
@@ -24,9 +25,7 @@ _email = TypeAdapter(EmailStr)
 
 async def verification_letter(visit: Visit, user: ProfileOut) -> Letter:
     """A new confirmation link for the user's address, in the message that carries it."""
-    async with visit.ctx.db.session() as session:
-        token = await one_time_links.create_link(session, user.id, "verify_email", user.email)
-    return compose("verify_email", user.email, name=user.name, link=link_to(visit, VERIFY_PAGE, token))
+    return await links.verification_letter(visit.ctx.db, visit.ctx.settings, user)
 
 
 def _sent(visit: Visit, message: str) -> Response:
