@@ -268,6 +268,8 @@ MCP_TOOLS: dict[str, tuple[str, str | None, dict[str, Any]]] = {
             (f"delete_user_{kind}", (f"{plural}:write", kind, {})),
         )
     },
+    "search": ("items:read", None, {"query": "x"}),
+    "fetch": ("items:read", "item", {}),
 }
 
 

@@ -19,6 +19,7 @@ TOOLS = [
     "get_user_items", "get_user_item", "create_user_item", "update_user_item", "delete_user_item",
     "get_user_clients", "get_user_client", "create_user_client", "update_user_client", "delete_user_client",
     "get_user_tags", "get_user_tag", "create_user_tag", "update_user_tag", "delete_user_tag",
+    "search", "fetch",
 ]
 
 
@@ -49,7 +50,7 @@ async def test_lists_the_tools_with_schemas_and_hints(mcp: McpService, member: M
         assert tool.description and tool.title, tool.name
         assert tool.output_schema is not None, tool.name
         assert tool.annotations is not None and tool.annotations.open_world_hint is False
-        assert tool.annotations.read_only_hint is tool.name.startswith("get_")
+        assert tool.annotations.read_only_hint is tool.name.startswith(("get_", "search", "fetch"))
     assert tools["create_user_item"].input_schema["required"] == ["name"]
     assert set(tools["get_user_items"].input_schema["properties"]) == {"page", "perPage", "search"}
     assert tools["get_user_items"].input_schema["properties"]["perPage"]["maximum"] == 100

@@ -30,12 +30,13 @@ import pydantic_core
 
 from axiom_mcp.context import AppContext
 from axiom_mcp.data import records, users
-from axiom_mcp.data.kinds import KINDS, Kind
+from axiom_mcp.data.kinds import ITEMS, KINDS, Kind
 from axiom_mcp.data.activity import Action
 from axiom_mcp.data.schemas import MAX_PAGE, MAX_PER_PAGE, MAX_QUERY, PageQuery, ProfileOut, is_record_id
 from axiom_mcp.data.tokens import TokenInfo
 from axiom_mcp.errors import AxiomError, NotFoundError, ValidationFailed
 from axiom_mcp.ids import ID_LENGTH
+from axiom_mcp.mcp_server import chatgpt
 from axiom_mcp.mcp_server.auth import McpUser
 
 
@@ -393,7 +394,31 @@ def tool_specs(app: AppContext) -> list[ToolSpec]:
         "and when the account was created and last changed.",
         _reading("Your profile"),
     )
-    return [profile, *(spec for kind in KINDS.values() for spec in _kind_tools(app, kind))]
+    return [profile, *(spec for kind in KINDS.values() for spec in _kind_tools(app, kind)), *_chatgpt_tools(app)]
+
+
+def _chatgpt_tools(app: AppContext) -> list[ToolSpec]:
+    """``search`` and ``fetch`` in the shapes ChatGPT's connectors and deep research require."""
+
+    async def search(ctx: Context, query: Annotated[str, Field(max_length=1000, description=(
+        "What to look for in the person's items: words from their names, text or tags."))]) -> chatgpt.SearchResults:
+        return await chatgpt.search(app, caller(ctx).user_id, query)
+
+    async def fetch(ctx: Context, id: Annotated[str, Field(min_length=1, max_length=64, description=(  # noqa: A002
+        "An item's id, as search returned it."))]) -> chatgpt.Document:
+        try:
+            return await chatgpt.fetch(app, caller(ctx).user_id, id)
+        except AxiomError as exc:
+            raise _failure(exc, ITEMS) from exc
+
+    return [
+        ToolSpec(search, "search", "Search your items", ITEMS.read_scope,
+                 "Search the person's Axiom items (notes and documents). Returns up to 20 results, each with "
+                 "the item's id, title and a URL; read one whole with fetch.", _reading("Search your items")),
+        ToolSpec(fetch, "fetch", "Read one item", ITEMS.read_scope,
+                 "Read one of the person's Axiom items whole, by the id search returned: its title, its text "
+                 "as Markdown, its URL, and its tags and dates as metadata.", _reading("Read one item")),
+    ]
 
 
 def build_tools(app: AppContext) -> tuple[list[AxiomTool], dict[str, str]]:
