@@ -29,7 +29,7 @@ from pydantic import BaseModel, Field, ValidationError
 import pydantic_core
 
 from axiom_mcp.context import AppContext
-from axiom_mcp.data import records, users
+from axiom_mcp.data import files, records, users
 from axiom_mcp.data.kinds import KINDS, Kind
 from axiom_mcp.data.activity import Action
 from axiom_mcp.data.schemas import MAX_PAGE, MAX_PER_PAGE, MAX_QUERY, PageQuery, ProfileOut, is_record_id
@@ -326,7 +326,7 @@ def _kind_tools(app: AppContext, kind: Kind) -> list[ToolSpec]:
 
     async def delete_record(ctx: Context, id: RecordIdArg) -> Deleted:  # noqa: A002
         user_id = caller(ctx).user_id
-        await in_session(lambda s: records.delete_record(kind, s, user_id, id))
+        await files.remove_blobs(app.blobs, await in_session(lambda s: records.delete_record(kind, s, user_id, id)))
         return Deleted(id=id)
 
     defaults = {name: info.default for name, info in kind.create.model_fields.items() if not info.is_required()}

@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from axiom_mcp.data import records
+from axiom_mcp.data import files, records
 from axiom_mcp.data.kinds import KINDS, TAGS, Kind
 from axiom_mcp.data.schemas import MAX_PAGE, MAX_PER_PAGE, MAX_QUERY, PageQuery, TagOut, is_record_id
 from axiom_mcp.errors import NotFoundError, ValidationFailed
@@ -167,7 +167,8 @@ async def delete_record(request: Request, visit: Visit) -> Response:
             record = await records.get_record(kind, session, visit.user_id, record_id)
             return visit.render("record_delete.html", title=f"Delete {kind.one}", section=kind.many,
                                 kind=kind, record=record)
-        await records.delete_record(kind, session, visit.user_id, record_id)
+        blob_keys = await records.delete_record(kind, session, visit.user_id, record_id)
+    await files.remove_blobs(visit.ctx.blobs, blob_keys)
     return visit.redirect(f"/{kind.many}", notice="deleted")
 
 
