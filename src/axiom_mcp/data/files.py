@@ -195,6 +195,15 @@ async def list_files(session: AsyncSession, user_id: str, item_id: str) -> list[
     return [_out(row) for row in rows]
 
 
+async def list_user_files(session: AsyncSession, user_id: str, *, offset: int, limit: int) -> list[FileOut]:
+    """A page of all the person's files, newest first (for clients that browse every file)."""
+    rows = await session.scalars(
+        select(ItemFile).where(ItemFile.user_id == user_id)
+        .order_by(ItemFile.created.desc(), ItemFile.id.desc()).offset(offset).limit(limit)
+    )
+    return [_out(row) for row in rows]
+
+
 async def _file(session: AsyncSession, user_id: str, file_id: str) -> ItemFile:
     row = await session.scalar(select(ItemFile).where(ItemFile.id == file_id, ItemFile.user_id == user_id))
     if row is None:
