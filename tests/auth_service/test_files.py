@@ -5,6 +5,7 @@ naming the field, owners, and the blobs of a deleted item or account going with 
 from __future__ import annotations
 
 import hashlib
+import tracemalloc
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -17,9 +18,10 @@ from axiom_mcp.data import files, users
 from axiom_mcp.data.files import MAX_FILES_PER_ITEM
 from axiom_mcp.errors import NotFoundError
 from axiom_mcp.ids import new_id
-from tests.auth_service.conftest import API, ITEMS, assert_error, bearer, create
+from tests.auth_service.conftest import API, ITEMS, assert_error, auth_app, bearer, create
 from tests.conftest import make_settings
 from tests.support.factories import TestUser, make_token, make_user
+from tests.support.servers import running
 
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00\x90wS\xde"
 PDF = b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
@@ -63,6 +65,37 @@ async def test_upload_list_download_and_delete(api: httpx.AsyncClient, user: Tes
     assert (await api.delete(f"{API}/user/files/{file['id']}", headers=bearer(user))).status_code == 204
     assert_error(await api.get(f"{API}/user/files/{file['id']}", headers=bearer(user)), 404, "file")
     assert (await api.get(f"{API}/user/items/{item}/files", headers=bearer(user))).json() == []
+
+
+async def test_a_large_upload_and_its_download_stream(ctx: AppContext, user: TestUser, item: str) -> None:
+    """20 MiB through the API served on loopback, in 64 KiB chunks each way: far less than the file is
+    ever held at once (httpx's in-process transport would buffer the whole answer itself)."""
+    size, chunk = 20 * 1024 * 1024, bytes(range(256)) * 256
+    head = b'--edge\r\nContent-Disposition: form-data; name="file"; filename="big.bin"\r\n\r\n'
+    tail = b"\r\n--edge--\r\n"
+
+    async def body() -> AsyncIterator[bytes]:
+        yield head
+        for _ in range(size // len(chunk)):
+            yield chunk
+        yield tail
+
+    tracemalloc.start()
+    try:
+        async with running(auth_app(ctx)) as url, httpx.AsyncClient(base_url=url, timeout=60) as api:
+            made = await api.post(f"{API}/user/items/{item}/files", content=body(), headers={
+                **bearer(user), "Content-Type": "multipart/form-data; boundary=edge"})
+            assert made.status_code == 201, made.text
+            digest, received = hashlib.sha256(), 0
+            async with api.stream("GET", f"{API}/user/files/{made.json()['id']}", headers=bearer(user)) as got:
+                async for part in got.aiter_bytes():
+                    digest.update(part)
+                    received += len(part)
+            _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert made.json()["size"] == received == size and digest.hexdigest() == made.json()["sha256"]
+    assert peak < 8 * 1024 * 1024, f"{peak / 2**20:.1f} MiB held at once for a 20 MiB file"
 
 
 @pytest.mark.parametrize(("name", "data", "inline", "content_type"), [
