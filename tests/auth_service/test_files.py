@@ -53,7 +53,7 @@ async def test_upload_list_download_and_delete(api: httpx.AsyncClient, user: Tes
     assert got.headers["content-disposition"].startswith("attachment;")
     assert "filename*=UTF-8''notes%20%C3%A9.txt" in got.headers["content-disposition"]
     assert got.headers["x-content-type-options"] == "nosniff"
-    assert got.headers["content-security-policy"] == "default-src 'none'; sandbox"
+    assert got.headers["content-security-policy"] == "default-src 'none'; sandbox; frame-ancestors 'none'"
     assert got.headers["content-type"].startswith("text/plain")
 
     part = await api.get(f"{API}/user/files/{file['id']}", headers={**bearer(user), "Range": "bytes=7-12"})
@@ -114,7 +114,7 @@ async def test_only_images_and_pdfs_are_shown_inline_and_nothing_is_sniffed(
     assert got.headers["content-type"].split(";")[0] == content_type
     assert got.headers["content-disposition"].startswith("inline;" if inline else "attachment;")
     assert got.headers["x-content-type-options"] == "nosniff"
-    assert got.headers["content-security-policy"] == "default-src 'none'; sandbox"
+    assert got.headers["content-security-policy"] == "default-src 'none'; sandbox; frame-ancestors 'none'"
 
 
 async def test_another_persons_files_and_items_are_not_found(

@@ -56,7 +56,7 @@ async def test_several_files_at_once_listed_downloaded_and_deleted_after_confirm
     assert got.status_code == 200 and got.content == b"hello"
     assert got.headers["content-disposition"].startswith("attachment;")
     assert got.headers["x-content-type-options"] == "nosniff"
-    assert got.headers["content-security-policy"] == "default-src 'none'; sandbox"
+    assert got.headers["content-security-policy"] == "default-src 'none'; sandbox; frame-ancestors 'none'"
     image = await signed_in.get(f"/items/{item}/files/{pixel.id}")
     assert image.content == PNG and image.headers["content-disposition"].startswith("inline;")
 

@@ -17,7 +17,7 @@ from axiom_mcp.blobs.store import BlobStore
 from axiom_mcp.data.files import FileOut, RangeNotSatisfiable, get_file, open_file
 from axiom_mcp.db.engine import Database
 
-DOWNLOAD_CSP = "default-src 'none'; sandbox"
+DOWNLOAD_CSP = "default-src 'none'; sandbox; frame-ancestors 'none'"
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
 
