@@ -11,6 +11,7 @@ import re
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request, Response
+from starlette.requests import ClientDisconnect
 
 from axiom_mcp.auth_service.rest_api.errors import UnsupportedMediaType
 from axiom_mcp.context import AppContext
@@ -26,6 +27,13 @@ from axiom_mcp.auth_service.rest_api.auth import require_scope
 
 FIELD = "file"
 _UPLOAD_PATH = re.compile(r"^/api/v1/user/items/[^/]+/files/?$")
+
+
+UPLOAD_BODY = {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+    "type": "object", "required": [FIELD],
+    "properties": {FIELD: {"type": "string", "format": "binary", "description": "The file; its part's filename is its name."}},
+}}}}}
+"""The body as OpenAPI describes it (the route reads the stream itself, so FastAPI cannot infer it)."""
 
 
 def is_file_upload(method: str, path: str) -> bool:
@@ -69,6 +77,8 @@ async def _upload(ctx: AppContext, request: Request, user_id: str, item_id: str)
             stored = await files.add_file(ctx.db, ctx.blobs, settings, user_id, item_id, part.filename, part.chunks)
     except MalformedMultipart as exc:
         raise ValidationFailed(f"the multipart body cannot be read: {exc}", field="body") from exc
+    except ClientDisconnect:  # nothing was kept; nobody is left to read the answer
+        raise ValidationFailed("the upload was cut off before its end", field=FIELD) from None
     if stored is None:
         raise ValidationFailed(f"no file: send it in a multipart part named {FIELD!r}", field=FIELD)
     return stored
@@ -80,7 +90,7 @@ def build_files_router() -> APIRouter:
     write = Depends(require_scope(ITEMS.write_scope))
 
     @router.post("/user/items/{item_id}/files", response_model=FileOut, status_code=201,
-                 summary="Attach a file to an item (multipart/form-data, part `file`)")
+                 summary="Attach a file to an item (multipart/form-data, part `file`)", openapi_extra=UPLOAD_BODY)
     async def upload(request: Request, item_id: str, token: TokenInfo = write) -> Any:
         return await _upload(_ctx(request), request, token.user_id, _item_id(item_id))
 
