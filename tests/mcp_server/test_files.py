@@ -193,3 +193,39 @@ async def test_deleting_an_item_through_mcp_removes_its_blobs(mcp: McpService) -
         await ok(client, "delete_user_item", {"id": item["id"]})
     with pytest.raises(Exception):  # noqa: B017 - BlobMissing
         await mcp.ctx.blobs.open(key)
+
+
+async def test_a_connection_restricted_to_a_profile_sees_only_its_items_files(mcp: McpService) -> None:
+    """The per-connection view (data/access.py): the profile's access tags decide which items' files show."""
+    from axiom_mcp.data import records
+    from axiom_mcp.data.kinds import CLIENTS, ITEMS, TAGS
+    from axiom_mcp.data.schemas import ClientCreate, ItemCreate, TagCreate
+    from axiom_mcp.db.tables import OAuthConsent
+
+    user = await mcp.user("Ann")
+    app = "https://restricted.example/client.json"
+
+    async def content(text: bytes) -> AsyncIterator[bytes]:
+        yield text
+
+    async with mcp.ctx.db.session() as session:
+        work = await records.create_record(TAGS, session, user.id, TagCreate(name="work"))
+        shared = await records.create_record(ITEMS, session, user.id, ItemCreate(name="shared", tags=[work.id]))
+        private = await records.create_record(ITEMS, session, user.id, ItemCreate(name="private"))
+        profile = await records.create_record(CLIENTS, session, user.id, ClientCreate(name="App", accessTags=[work.id]))
+        session.add(OAuthConsent(user_id=user.id, client_id=app, scopes="items:read", restricted=True,
+                                 profile_id=profile.id))
+    seen = await files.add_file(mcp.ctx.db, mcp.ctx.blobs, mcp.ctx.settings, user.id, shared.id, "seen.txt",
+                                content(b"seen"))
+    hidden = await files.add_file(mcp.ctx.db, mcp.ctx.blobs, mcp.ctx.settings, user.id, private.id, "hidden.txt",
+                                  content(b"hidden"))
+    token = await mcp.token(user.id, ["items:read"], client_id=app)
+    async with connect(mcp.url, token, "streamable-2026-07-28") as client:
+        assert [r.name for r in (await client.list_resources()).resources] == ["seen.txt"]
+        [text] = (await client.read_resource(f"axiom://items/{shared.id}/files/{seen.id}")).contents
+        assert isinstance(text, TextResourceContents) and text.text == "seen"
+        with pytest.raises(MCPError, match="No file"):
+            await client.read_resource(f"axiom://items/{private.id}/files/{hidden.id}")
+    everything = await mcp.token(user.id, ["items:read"])  # the same person through an unrestricted connection
+    async with connect(mcp.url, everything, "streamable-2026-07-28") as client:
+        assert {r.name for r in (await client.list_resources()).resources} == {"seen.txt", "hidden.txt"}

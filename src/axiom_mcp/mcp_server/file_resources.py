@@ -7,8 +7,9 @@ metadata and a link to it in the web app (a model cannot use a PDF's or a zip's 
 
 The SDK's resource manager serves resources fixed at start-up; these belong to whoever calls, so
 ``AxiomServer`` answers the three methods itself with the caller's verified token
-(``tools.caller``), through the same data layer as the REST API: another person's file is "not
-found", like one that never existed.
+(``tools.caller``) and its connection's view (``data.access``: a connection restricted to a client
+profile sees only the files of that profile's items), through the same data layer as the REST API:
+another person's file is "not found", like one that never existed.
 """
 
 from __future__ import annotations
@@ -32,9 +33,11 @@ from mcp_types import (
 
 from axiom_mcp.context import AppContext
 from axiom_mcp.data import files
+from axiom_mcp.data.access import connection_view
 from axiom_mcp.data.files import FileOut
 from axiom_mcp.data.kinds import ITEMS
 from axiom_mcp.errors import NotFoundError
+from axiom_mcp.data.tokens import TokenInfo
 from axiom_mcp.mcp_server.tools import FILE_URI, caller, file_uri
 
 _URI = re.compile(r"^axiom://items/([a-z0-9]{1,64})/files/([a-z0-9]{1,64})$")
@@ -72,18 +75,19 @@ class AxiomServer(MCPServer):
         super().__init__(**settings)
         self.app = app
 
-    def _user_id(self, context: Context) -> str:
+    def _caller(self, context: Context) -> TokenInfo:
         try:
-            return caller(context, ITEMS.read_scope).user_id
+            return caller(context, ITEMS.read_scope)
         except ToolError as exc:  # no token, or no items:read
             raise MCPError(code=INVALID_REQUEST, message=str(exc)) from exc
 
     async def _handle_list_resources(self, ctx: Any, params: PaginatedRequestParams | None) -> ListResourcesResult:
-        user_id = self._user_id(Context(request_context=ctx, mcp_server=self))
+        token = self._caller(Context(request_context=ctx, mcp_server=self))
         cursor = params.cursor if params is not None else None
         offset = int(cursor) if cursor and cursor.isdigit() and len(cursor) < 10 else 0
         async with self.app.db.session() as session:
-            found = await files.list_user_files(session, user_id, offset=offset, limit=PAGE_SIZE + 1)
+            view = await connection_view(session, token.user_id, token.client_id)
+            found = await files.list_user_files(session, token.user_id, offset=offset, limit=PAGE_SIZE + 1, view=view)
         more = str(offset + PAGE_SIZE) if len(found) > PAGE_SIZE else None
         return ListResourcesResult(resources=[resource_of(f) for f in found[:PAGE_SIZE]], next_cursor=more)
 
@@ -95,7 +99,8 @@ class AxiomServer(MCPServer):
     async def read_resource(self, uri: Any, context: Context | None = None) -> Iterable[ReadResourceContents]:
         if context is None:
             raise MCPError(code=INVALID_REQUEST, message="This call carries no verified access token.")
-        user_id = self._user_id(context)
+        token = self._caller(context)
+        user_id = token.user_id
         match = _URI.match(str(uri))
         if match is None:
             raise ResourceNotFoundError(f"Unknown resource {str(uri)[:200]!r}: files are {FILE_URI}.")
@@ -105,7 +110,8 @@ class AxiomServer(MCPServer):
         )
         try:
             async with self.app.db.session() as session:
-                file = await files.get_file(session, user_id, file_id)
+                view = await connection_view(session, user_id, token.client_id)
+                file = await files.get_file(session, user_id, file_id, view)
                 if file.item_id != item_id:
                     raise missing
                 if not _readable(file):
