@@ -125,8 +125,9 @@ async def test_the_mcp_tools_serve_a_new_kind(ctx: AppContext, notes: Kind, user
     try:
         async with running(create_mcp_app(service), port) as url, connect(url, token, transport) as client:
             names = [tool.name for tool in (await client.list_tools()).tools]
-            assert names[-5:] == ["get_user_notes", "get_user_note", "create_user_note", "update_user_note",
-                                  "delete_user_note"]
+            five = ["get_user_notes", "get_user_note", "create_user_note", "update_user_note", "delete_user_note"]
+            start = names.index("get_user_notes")
+            assert names[start:start + 5] == five and names[-2:] == ["search", "fetch"]  # after the other kinds
 
             async def call(tool: str, **arguments: object) -> dict:
                 result = await client.call_tool(tool, arguments)

@@ -131,7 +131,7 @@ def _ask_password() -> str:
 
 
 def _user_command(args: argparse.Namespace) -> Callable[[AppContext], Awaitable[None]]:
-    from axiom_mcp.data import archive, users
+    from axiom_mcp.data import archive, files, users
 
     async def create(ctx: AppContext) -> None:
         password = args.password or os.environ.get("AXIOM_USER_PASSWORD") or _ask_password()
@@ -147,7 +147,8 @@ def _user_command(args: argparse.Namespace) -> Callable[[AppContext], Awaitable[
 
     async def delete(ctx: AppContext) -> None:
         async with ctx.db.session() as session:
-            await users.delete_user(session, args.email)
+            blob_keys = await users.delete_user(session, args.email)
+        await files.remove_blobs(ctx.blobs, blob_keys)
         print(f"deleted {args.email}")
 
     async def export(ctx: AppContext) -> None:

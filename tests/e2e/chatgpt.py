@@ -203,4 +203,6 @@ EXPECTED_TOOLS = sorted(
     ["get_user_profile"]
     + [f"{verb}_user_{kind}" for kind in ("item", "client", "tag") for verb in ("get", "create", "update", "delete")]
     + [f"get_user_{kind}s" for kind in ("item", "client", "tag")]
+    + ["add_user_item_file", "delete_user_item_file"]
+    + ["search", "fetch"]
 )

@@ -28,10 +28,11 @@ import httpx
 import pytest
 from fastapi.routing import APIRoute
 
+from axiom_mcp.auth_service.rest_api.files import build_files_router
 from axiom_mcp.auth_service.rest_api.routes import build_api_router
 from axiom_mcp.app import create_auth_app, create_mcp_app
 from axiom_mcp.context import AppContext
-from axiom_mcp.data import records
+from axiom_mcp.data import files, records
 from axiom_mcp.data.kinds import CLIENTS, ITEMS, TAGS
 from axiom_mcp.data.schemas import ClientCreate, ItemCreate, PageQuery, TagCreate
 from axiom_mcp.settings import SCOPES
@@ -69,9 +70,10 @@ class Victim:
     tag: str
     item: str
     client: str
+    file: str
 
     def id_of(self, kind: str) -> str:
-        return {"item": self.item, "client": self.client, "tag": self.tag}[kind]
+        return {"item": self.item, "client": self.client, "tag": self.tag, "file": self.file}[kind]
 
 
 async def _victim(ctx: AppContext) -> Victim:
@@ -82,7 +84,12 @@ async def _victim(ctx: AppContext) -> Victim:
                                                                       tags=[tag.id]))
         client = await records.create_record(CLIENTS, session, user.id, ClientCreate(name="victim-client",
                                                                             accessTags=[tag.id]))
-    return Victim(user, tag.id, item.id, client.id)
+
+    async def content() -> AsyncIterator[bytes]:
+        yield b"secret file"
+
+    file = await files.add_file(ctx.db, ctx.blobs, ctx.settings, user.id, item.id, "secret.txt", content())
+    return Victim(user, tag.id, item.id, client.id, file.id)
 
 
 async def _snapshot(ctx: AppContext, victim: Victim) -> dict[str, Any]:
@@ -92,6 +99,7 @@ async def _snapshot(ctx: AppContext, victim: Victim) -> dict[str, Any]:
             "items": await records.list_records(ITEMS, session, victim.user.id, PageQuery(perPage=100)),
             "clients": await records.list_records(CLIENTS, session, victim.user.id, PageQuery(perPage=100)),
             "tags": await records.list_records(TAGS, session, victim.user.id, PageQuery(perPage=100)),
+            "files": await files.storage_usage(session, ctx.settings, victim.user.id),
         }
 
 
@@ -128,20 +136,27 @@ REST: list[tuple[str, str, str, str | None, dict[str, Any] | None]] = [
             ("DELETE", f"/api/v1/user/{plural}/{{record_id}}", f"{plural}:write", kind, None),
         )
     ],
+    ("GET", "/api/v1/user/items/{record_id}/files", "items:read", "item", None),
+    ("GET", "/api/v1/user/files/{record_id}", "items:read", "file", None),
+    ("DELETE", "/api/v1/user/files/{record_id}", "items:write", "file", None),
 ]
 REST_IDS = [f"{method}-{path.removeprefix('/api/v1/user/').replace('/{record_id}', '-id')}" for method, path, *_ in REST]
 PUBLIC_API_ROUTES = {("POST", "/api/v1/auth/signup"), ("POST", "/api/v1/auth/login")}
 """Routes that need no token (they are how a token is obtained); throttled and fuzzed elsewhere."""
+MULTIPART_ROUTES = {("POST", "/api/v1/user/items/{item_id}/files")}
+"""Uploads (not JSON): their scopes and owners are checked in tests/auth_service/test_files.py."""
 
 
 def test_the_rest_table_is_complete() -> None:
     routes = {
         (method, route.path)
-        for route in build_api_router().routes
+        for route in [*build_api_router().routes, *build_files_router().routes]
         if isinstance(route, APIRoute)
         for method in route.methods
     }
-    assert routes == {(method, path) for method, path, *_ in REST} | PUBLIC_API_ROUTES
+    named = {(method, path.replace("{item_id}", "{record_id}").replace("{file_id}", "{record_id}"))
+             for method, path in routes - MULTIPART_ROUTES}
+    assert named == {(method, path) for method, path, *_ in REST} | PUBLIC_API_ROUTES
 
 
 async def _rest(surfaces: Surfaces, method: str, path: str, token: str | None, record_id: str = "",
@@ -268,6 +283,8 @@ MCP_TOOLS: dict[str, tuple[str, str | None, dict[str, Any]]] = {
             (f"delete_user_{kind}", (f"{plural}:write", kind, {})),
         )
     },
+    "add_user_item_file": ("items:write", None, {"item_id": "<item>", "name": "n.txt", "content_base64": "bg=="}),
+    "delete_user_item_file": ("items:write", "file", {}),
     "search": ("items:read", None, {"query": "x"}),
     "fetch": ("items:read", "item", {}),
 }
@@ -283,6 +300,7 @@ async def test_the_mcp_table_is_complete(surfaces: Surfaces) -> None:
 
 def _arguments(tool: str, victim: Victim) -> dict[str, Any]:
     _, kind, extra = MCP_TOOLS[tool]
+    extra = {name: victim.item if value == "<item>" else value for name, value in extra.items()}
     return {**({"id": victim.id_of(kind)} if kind else {}), **extra}
 
 

@@ -27,7 +27,7 @@ from starlette.routing import Mount, Route
 
 from axiom_mcp.app import create_auth_app, create_web_app
 from axiom_mcp.context import AppContext
-from axiom_mcp.data import records, tokens
+from axiom_mcp.data import files, records, tokens
 from axiom_mcp.data.kinds import CLIENTS, ITEMS, KINDS, TAGS
 from axiom_mcp.data.schemas import ClientCreate, ItemCreate, PageQuery, TagCreate
 from axiom_mcp.db.tables import OAuthAuthorizationRequest, OneTimeLink, User, WebSession
@@ -69,6 +69,9 @@ WEB_ROUTES: dict[str, dict[str, str] | None] = {
     "/oauth/consent": {"request_id": "{request_id}", "decision": "allow"},
     "/oauth/authorize": None,
     "/robots.txt": None,
+    "/items/{item_id}/files": {},
+    "/items/{item_id}/files/{file_id}": None,
+    "/items/{item_id}/files/{file_id}/delete": {},
     **{
         path: fields
         for plural in ("items", "clients", "tags")
@@ -112,6 +115,7 @@ class Browser:
                 .replace("{email}", self.user.email).replace("{password}", self.user.password)
                 .replace("{client_id}", self.client_id).replace("{request_id}", self.request_id)
                 .replace("{token_id}", self.api_token_id)
+                .replace("{item_id}", self.ids["items"]).replace("{file_id}", self.ids["file"])
                 .replace("{nonce}", secrets.token_hex(4)))
 
     async def state(self) -> dict[str, Any]:
@@ -132,6 +136,7 @@ class Browser:
                 "api_tokens": [t.id for t in await tokens.list_api_tokens(session, self.user.id)],
                 "links": await session.scalar(select(func.count()).select_from(OneTimeLink)
                                               .where(OneTimeLink.user_id == self.user.id)),
+                "files": await files.list_files(session, self.user.id, self.ids["items"]),
             }
 
 
@@ -142,6 +147,11 @@ async def browser(ctx: AppContext) -> AsyncIterator[Browser]:
         tag = await records.create_record(TAGS, session, user.id, TagCreate(name="t"))
         item = await records.create_record(ITEMS, session, user.id, ItemCreate(name="i", tags=[tag.id]))
         client = await records.create_record(CLIENTS, session, user.id, ClientCreate(name="c"))
+
+    async def content() -> AsyncIterator[bytes]:
+        yield b"attached"
+
+    file = await files.add_file(ctx.db, ctx.blobs, ctx.settings, user.id, item.id, "f.txt", content())
     auth_transport = httpx.ASGITransport(app=create_auth_app(ctx), client=(own_address(), 50001))
     web_transport = httpx.ASGITransport(app=create_web_app(ctx), client=(own_address(), 50000))
     async with (
@@ -160,7 +170,7 @@ async def browser(ctx: AppContext) -> AsyncIterator[Browser]:
         pending = await auth.get("/oauth/authorize", params=authorize_params(oauth_client, Pkce.new()))
         async with ctx.db.session() as session:
             _, api_token = await tokens.issue_api_token(session, ctx.settings, user.id, "a script")
-        yield Browser(ctx, web, user, {"items": item.id, "clients": client.id, "tags": tag.id},
+        yield Browser(ctx, web, user, {"items": item.id, "clients": client.id, "tags": tag.id, "file": file.id},
                       oauth_client.client_id, query_of(pending.headers["location"])["request_id"], api_token.token_id)
 
 

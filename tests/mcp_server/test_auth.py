@@ -251,7 +251,7 @@ async def test_each_tool_checks_its_own_scope(
 async def test_listing_tools_needs_no_particular_scope(mcp: McpService, member: Member) -> None:
     token = await mcp.token(member.user.id, ["profile:read"])
     async with connect(mcp.url, token, "streamable-2026-07-28") as client:
-        assert len((await client.list_tools()).tools) == 16
+        assert len((await client.list_tools()).tools) == 20  # the five of each kind, the profile, two of files, search, fetch
 
 
 @pytest.mark.parametrize(

@@ -134,7 +134,7 @@ async def test_a_token_from_the_oauth_flow_works_over_every_transport(deployment
     for transport in TRANSPORTS:
         async with connect(deployment.mcp_url, token, transport) as client:
             assert client.session.protocol_version == PROTOCOL_VERSION[transport]
-            assert len((await client.list_tools()).tools) == 16
+            assert len((await client.list_tools()).tools) == 20
             tag = (await client.call_tool("create_user_tag", {"name": transport})).structured_content
             assert tag is not None and tag["user"] == user.id
             deleted = await client.call_tool("delete_user_tag", {"id": tag["id"]})

@@ -17,6 +17,7 @@ from tests.mcp_server.conftest import McpService, Member
 TOOLS = [
     "get_user_profile",
     "get_user_items", "get_user_item", "create_user_item", "update_user_item", "delete_user_item",
+    "add_user_item_file", "delete_user_item_file",
     "get_user_clients", "get_user_client", "create_user_client", "update_user_client", "delete_user_client",
     "get_user_tags", "get_user_tag", "create_user_tag", "update_user_tag", "delete_user_tag",
     "search", "fetch",
@@ -76,7 +77,7 @@ async def test_every_tool_reads_and_changes_the_callers_data(mcp: McpService, tr
         acme = await ok(client, "create_user_client", {"name": "Acme", "accessTags": [urgent["id"], later["id"]]})
         assert sorted(acme["accessTags"]) == sorted([urgent["id"], later["id"]])
 
-        assert await ok(client, "get_user_item", {"id": item["id"]}) == item
+        assert await ok(client, "get_user_item", {"id": item["id"]}) == {**item, "attachedFiles": []}
         assert await ok(client, "get_user_client", {"id": acme["id"]}) == acme
         assert await ok(client, "get_user_tag", {"id": urgent["id"]}) == urgent
 

@@ -16,6 +16,7 @@ import logging
 import unicodedata
 from collections.abc import AsyncIterable, AsyncIterator, Iterable
 from dataclasses import dataclass
+from typing import Any
 from datetime import datetime, timedelta
 
 import puremagic
@@ -26,7 +27,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from axiom_mcp.blobs.store import BlobMissing, BlobStore, BlobTooLarge
 from axiom_mcp.db.engine import Database
-from axiom_mcp.db.tables import NAME_MAX, Item, ItemFile, User
+from axiom_mcp.data.access import View
+from axiom_mcp.db.tables import NAME_MAX, Item, ItemFile, User, item_tags
 from axiom_mcp.errors import AxiomError, NotFoundError, ValidationFailed
 from axiom_mcp.ids import new_id, utcnow
 from axiom_mcp.settings import Settings
@@ -195,15 +197,35 @@ async def list_files(session: AsyncSession, user_id: str, item_id: str) -> list[
     return [_out(row) for row in rows]
 
 
-async def _file(session: AsyncSession, user_id: str, file_id: str) -> ItemFile:
-    row = await session.scalar(select(ItemFile).where(ItemFile.id == file_id, ItemFile.user_id == user_id))
+def _in_view(query: Any, view: View | None) -> Any:
+    """Only files of items ``view`` shows (a connection restricted to a client profile sees the items
+    carrying one of its access tags)."""
+    if view is None or view.access_tags is None:
+        return query
+    shown = select(item_tags.c.item_id).where(item_tags.c.tag_id.in_(sorted(view.access_tags)))
+    return query.where(ItemFile.item_id.in_(shown))
+
+
+async def list_user_files(
+    session: AsyncSession, user_id: str, *, offset: int, limit: int, view: View | None = None
+) -> list[FileOut]:
+    """A page of all the person's files (those ``view`` shows), newest first (for clients that browse them)."""
+    rows = await session.scalars(_in_view(
+        select(ItemFile).where(ItemFile.user_id == user_id), view
+    ).order_by(ItemFile.created.desc(), ItemFile.id.desc()).offset(offset).limit(limit))
+    return [_out(row) for row in rows]
+
+
+async def _file(session: AsyncSession, user_id: str, file_id: str, view: View | None = None) -> ItemFile:
+    row = await session.scalar(_in_view(select(ItemFile).where(ItemFile.id == file_id, ItemFile.user_id == user_id), view))
     if row is None:
         raise NotFoundError("file not found", field="file")
     return row
 
 
-async def get_file(session: AsyncSession, user_id: str, file_id: str) -> FileOut:
-    return _out(await _file(session, user_id, file_id))
+async def get_file(session: AsyncSession, user_id: str, file_id: str, view: View | None = None) -> FileOut:
+    """The file, if it is the person's (and ``view`` shows its item); else NotFoundError."""
+    return _out(await _file(session, user_id, file_id, view))
 
 
 async def storage_usage(session: AsyncSession, settings: Settings, user_id: str) -> Usage:

@@ -18,7 +18,8 @@ from axiom_mcp.data.counts import forget_count
 from axiom_mcp.data.kinds import Kind
 from axiom_mcp.data.lists import Source, list_page, page_data
 from axiom_mcp.data.schemas import Page, PageQuery, TagOut, is_record_id
-from axiom_mcp.db.tables import Tag
+from axiom_mcp.data.files import item_blob_keys
+from axiom_mcp.db.tables import Item, Tag
 from axiom_mcp.errors import NotFoundError, ValidationFailed
 from axiom_mcp.ids import utcnow
 
@@ -117,11 +118,14 @@ async def update_record(kind: Kind, session: AsyncSession, user_id: str, record_
     return record_out(kind, row)
 
 
-async def delete_record(kind: Kind, session: AsyncSession, user_id: str, record_id: str) -> None:
+async def delete_record(kind: Kind, session: AsyncSession, user_id: str, record_id: str) -> list[str]:
+    """Delete the record; the blobs of its files, to remove (``files.remove_blobs``) once this commits."""
     if not is_record_id(record_id):
         raise NotFoundError(f"{kind.one} {record_id[:40]!r} not found")
     table = kind.table
+    blob_keys = await item_blob_keys(session, user_id, record_id) if table is Item else []
     result = await session.execute(delete(table).where(table.id == record_id, table.user_id == user_id))
     if result.rowcount == 0:  # type: ignore[attr-defined]
         raise NotFoundError(f"{kind.one} {record_id!r} not found")
     forget_count(session, user_id, kind.many)
+    return blob_keys

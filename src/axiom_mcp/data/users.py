@@ -10,6 +10,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from axiom_mcp.data.files import user_blob_keys
 from axiom_mcp.data.schemas import ProfileOut, storable
 from axiom_mcp.data.tokens import revoke_api_tokens
 from axiom_mcp.db.tables import NAME_MAX, User
@@ -158,8 +159,13 @@ async def has_users(session: AsyncSession) -> bool:
     return (await session.scalar(select(User.id).limit(1))) is not None
 
 
-async def delete_user(session: AsyncSession, email: str) -> None:
+async def delete_user(session: AsyncSession, email: str) -> list[str]:
+    """Delete the account and all it holds; the blobs of its files, to remove (``files.remove_blobs``)
+    once this commits."""
     wanted = _lookup_email(email)
+    user_id = await session.scalar(select(User.id).where(User.email == wanted)) if wanted else None
+    blob_keys = await user_blob_keys(session, user_id) if user_id else []
     result = await session.execute(delete(User).where(User.email == wanted)) if wanted else None
     if result is None or result.rowcount == 0:  # type: ignore[attr-defined]
         raise NotFoundError(f"no user with email {email!r}")
+    return blob_keys

@@ -28,7 +28,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from mcp.server.mcpserver import MCPServer
 from starlette.applications import Starlette
 from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Route, request_response
@@ -37,6 +36,7 @@ from starlette.types import ASGIApp
 from axiom_mcp import __version__
 from axiom_mcp.context import AppContext
 from axiom_mcp.mcp_server.auth import BearerAuth, Challenges
+from axiom_mcp.mcp_server.file_resources import AxiomServer
 from axiom_mcp.mcp_server.health import health_endpoint
 from axiom_mcp.mcp_server.metadata import AS_METADATA_PATH, PRM_PATH, metadata_endpoints
 from axiom_mcp.mcp_server.token_verifier import McpTokenVerifier
@@ -50,7 +50,8 @@ INSTRUCTIONS = (
     "(customers or contacts, each allowed to see items with certain tags) and tags. These tools "
     "read and change the records of the person who connected this app, and nobody else's. List "
     "tools are paginated and take a search text; ids come from them. Creating and changing "
-    "records needs the write scopes the person granted."
+    "records needs the write scopes the person granted. Files attached to items are resources "
+    "(axiom://items/{item_id}/files/{file_id}); get_user_item lists an item's files."
 )
 
 # What browser-based MCP clients send and need to read (MCP transports; RFC 6750 challenges).
@@ -61,10 +62,12 @@ _CORS_REQUEST_HEADERS = [
 _CORS_RESPONSE_HEADERS = ["Mcp-Session-Id", "MCP-Protocol-Version", "WWW-Authenticate"]
 
 
-def build_mcp_server(ctx: AppContext) -> tuple[MCPServer, list[AxiomTool], dict[str, str]]:
-    """The SDK server with every tool, the tools, and the scope each tool needs."""
+def build_mcp_server(ctx: AppContext) -> tuple[AxiomServer, list[AxiomTool], dict[str, str]]:
+    """The SDK server with every tool and the caller's files as resources, the tools, and the scope
+    each tool needs."""
     tools, scopes = build_tools(ctx)
-    server: MCPServer = MCPServer(
+    server = AxiomServer(
+        ctx,
         name="axiom",
         title="Axiom",
         version=__version__,

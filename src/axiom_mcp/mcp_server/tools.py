@@ -15,6 +15,8 @@ the SDK reads their annotations with ``get_type_hints``, which cannot see a fact
 string annotations.)
 """
 
+import base64
+import binascii
 import inspect
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -29,10 +31,11 @@ from pydantic import BaseModel, Field, ValidationError
 import pydantic_core
 
 from axiom_mcp.context import AppContext
-from axiom_mcp.data import records, users
+from axiom_mcp.data import files, records, users
+from axiom_mcp.data.files import FileOut
 from axiom_mcp.data.kinds import ITEMS, KINDS, Kind
 from axiom_mcp.data.activity import Action
-from axiom_mcp.data.schemas import MAX_PAGE, MAX_PER_PAGE, MAX_QUERY, PageQuery, ProfileOut, is_record_id
+from axiom_mcp.data.schemas import MAX_PAGE, MAX_PER_PAGE, MAX_QUERY, ItemOut, PageQuery, ProfileOut, is_record_id
 from axiom_mcp.data.tokens import TokenInfo
 from axiom_mcp.errors import AxiomError, NotFoundError, ValidationFailed
 from axiom_mcp.ids import ID_LENGTH
@@ -45,6 +48,32 @@ class Deleted(BaseModel):
 
     id: str
     deleted: bool = True
+
+
+FILE_URI = "axiom://items/{item_id}/files/{file_id}"
+"""Where a file attached to an item is an MCP resource (``file_resources``)."""
+MAX_TOOL_FILE = 2 * 1024 * 1024
+"""The largest file ``add_user_item_file`` takes: as base64 in JSON it stays under the 4 MiB an MCP request may carry."""
+
+
+def file_uri(file: FileOut) -> str:
+    return FILE_URI.format(item_id=file.item_id, file_id=file.id)
+
+
+class AttachedFile(FileOut):
+    """A file attached to an item, with the resource URI it is read at."""
+
+    uri: str = Field(description="Read the file with resources/read at this URI.")
+
+
+class ItemWithFiles(ItemOut):
+    """What get_user_item returns: the item and its attached files (``files`` is the older list of names)."""
+
+    attachedFiles: list[AttachedFile]  # noqa: N815 - the API's camelCase
+
+
+def attached(file: FileOut) -> AttachedFile:
+    return AttachedFile(**file.model_dump(), uri=file_uri(file))
 
 
 # --- arguments ----------------------------------------------------------------------------------
@@ -305,9 +334,19 @@ def _kind_tools(app: AppContext, kind: Kind) -> list[ToolSpec]:
         params = _build(PageQuery, {"q": "search"}, page=page, perPage=perPage, q=search)
         return await records.list_records_data(kind, app.db, user_id, params)  # the read pool, JSON-ready
 
-    async def get_record(ctx: Context, id: RecordIdArg) -> kind.out:  # type: ignore[name-defined]  # noqa: A002
+    with_files = kind is ITEMS
+
+    async def get_record(ctx: Context, id: RecordIdArg) -> ItemWithFiles if with_files else kind.out:  # type: ignore[valid-type]  # noqa: A002
         user_id = caller(ctx).user_id
-        return await in_session(lambda s: records.get_record(kind, s, user_id, id))
+
+        async def read(session: Any) -> Any:
+            record = await records.get_record(kind, session, user_id, id)
+            if not with_files:
+                return record
+            listed = await files.list_files(session, user_id, id)
+            return ItemWithFiles(**dict(record), attachedFiles=[attached(f) for f in listed])
+
+        return await in_session(read)
 
     async def create_record(ctx: Context, **arguments: Any) -> Any:
         user_id = caller(ctx).user_id
@@ -327,7 +366,7 @@ def _kind_tools(app: AppContext, kind: Kind) -> list[ToolSpec]:
 
     async def delete_record(ctx: Context, id: RecordIdArg) -> Deleted:  # noqa: A002
         user_id = caller(ctx).user_id
-        await in_session(lambda s: records.delete_record(kind, s, user_id, id))
+        await files.remove_blobs(app.blobs, await in_session(lambda s: records.delete_record(kind, s, user_id, id)))
         return Deleted(id=id)
 
     defaults = {name: info.default for name, info in kind.create.model_fields.items() if not info.is_required()}
@@ -358,7 +397,8 @@ def _kind_tools(app: AppContext, kind: Kind) -> list[ToolSpec]:
         ),
         ToolSpec(
             get_record, f"get_user_{one}", f"Get one of your {plural}", read,
-            f"Get one of the user's {plural} by its id (ids come from get_user_{plural}).",
+            f"Get one of the user's {plural} by its id (ids come from get_user_{plural})."
+            + (" `attachedFiles` are its files, each readable with resources/read at its `uri`." if with_files else ""),
             _reading(f"Get one of your {plural}"),
         ),
         ToolSpec(
@@ -377,8 +417,67 @@ def _kind_tools(app: AppContext, kind: Kind) -> list[ToolSpec]:
     ]
 
 
+FileNameArg = Annotated[str, Field(min_length=1, max_length=255, description="The file's name, with its extension.")]
+Base64Arg = Annotated[str, Field(
+    min_length=0, max_length=4 * -(-MAX_TOOL_FILE // 3) + 4,
+    description=f"The file's bytes in base64 (standard alphabet); at most {MAX_TOOL_FILE // (1024 * 1024)} MiB "
+    "of file. Larger files: the web app or the REST API.",
+)]
+
+
+def _file_tools(app: AppContext) -> list[ToolSpec]:
+    """Attaching a small file to an item, and removing one (an item's files: get_user_item)."""
+
+    async def add_user_item_file(ctx: Context, item_id: RecordIdArg, name: FileNameArg,
+                                 content_base64: Base64Arg) -> AttachedFile:
+        user_id = caller(ctx).user_id
+        try:
+            data = base64.b64decode(content_base64, validate=True)
+        except (binascii.Error, ValueError):
+            raise ToolError("Invalid 'content_base64': it is not base64 (standard alphabet, with padding).") from None
+        if len(data) > MAX_TOOL_FILE:
+            raise ToolError(f"The file has {len(data)} bytes; a tool call takes at most {MAX_TOOL_FILE}. "
+                            "Attach larger files in the web app or through the REST API.")
+
+        async def chunks() -> Any:
+            yield data
+
+        try:
+            stored = await files.add_file(app.db, app.blobs, app.settings, user_id, item_id, name, chunks())
+        except AxiomError as exc:
+            raise _failure(exc, ITEMS) from exc
+        return attached(stored)
+
+    async def delete_user_item_file(ctx: Context, id: RecordIdArg) -> Deleted:  # noqa: A002
+        user_id = caller(ctx).user_id
+        try:
+            await files.delete_file(app.db, app.blobs, user_id, id)
+        except AxiomError as exc:
+            raise ToolError(f"{exc.message}: no such file among yours. get_user_item lists an item's files.") from exc
+        return Deleted(id=id)
+
+    write = ITEMS.write_scope
+    return [
+        ToolSpec(
+            add_user_item_file, "add_user_item_file", "Attach a file to an item", write,
+            "Attach a small file to one of the user's items: its name and its bytes in base64 (at most "
+            f"{MAX_TOOL_FILE // (1024 * 1024)} MiB). Its type is read from the bytes. An item holds at most 99 "
+            "files and the user's storage has a quota; the error says which limit was reached. Returns the file "
+            "with the `uri` to read it at.",
+            _writing("Attach a file to an item", destructive=False, idempotent=False),
+        ),
+        ToolSpec(
+            delete_user_item_file, "delete_user_item_file", "Remove a file from an item", write,
+            "Delete one of the files attached to the user's items, by its id (from get_user_item's "
+            "`attachedFiles`). This cannot be undone.",
+            _writing("Remove a file from an item", destructive=True, idempotent=True),
+        ),
+    ]
+
+
 def tool_specs(app: AppContext) -> list[ToolSpec]:
-    """Every tool, in the order clients list them: the profile, then each kind's five."""
+    """Every tool, in the order clients list them: the profile, then each kind's five (the items' followed
+    by their files')."""
 
     async def get_user_profile(ctx: Context) -> ProfileOut:
         user_id = caller(ctx).user_id
@@ -394,7 +493,9 @@ def tool_specs(app: AppContext) -> list[ToolSpec]:
         "and when the account was created and last changed.",
         _reading("Your profile"),
     )
-    return [profile, *(spec for kind in KINDS.values() for spec in _kind_tools(app, kind)), *_chatgpt_tools(app)]
+    kinds = [spec for kind in KINDS.values() for spec in
+             (*_kind_tools(app, kind), *(_file_tools(app) if kind is ITEMS else ()))]
+    return [profile, *kinds, *_chatgpt_tools(app)]
 
 
 def _chatgpt_tools(app: AppContext) -> list[ToolSpec]:

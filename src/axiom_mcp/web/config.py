@@ -65,6 +65,7 @@ def build_templates() -> Environment:
     )
     env.filters["when"] = when
     env.filters["day"] = day
+    env.filters["size"] = size
     return env
 
 
@@ -89,6 +90,17 @@ def when(context: Context, value: datetime) -> str:
 def day(context: Context, value: datetime) -> str:
     value = value.astimezone(_zone(context))
     return f"{value.day} {value:%B %Y}"
+
+
+def size(value: int) -> str:
+    """A byte count as people read it: 1 byte, 930 bytes, 1.5 KB, 25 MB, 1 GB (powers of 1024)."""
+    if value < 1024:
+        return "1 byte" if value == 1 else f"{value} bytes"
+    for unit in ("KB", "MB", "GB", "TB"):
+        value /= 1024  # type: ignore[assignment]
+        if value < 1024 or unit == "TB":
+            return f"{value:.1f}".removesuffix(".0") + f" {unit}"
+    raise AssertionError("unreachable")
 
 
 def stylesheet_version() -> str:

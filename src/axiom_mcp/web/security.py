@@ -20,15 +20,19 @@ _SOURCE_HOST = re.compile(r"^[A-Za-z0-9.\-\[\]:]+$")
 _SOURCE_SCHEME = re.compile(r"^[a-z][a-z0-9+.\-]*$")
 
 
-def content_security_policy(form_targets: Iterable[str] = (), *, own_scripts: bool = False) -> str:
+def content_security_policy(form_targets: Iterable[str] = (), *, own_scripts: bool = False,
+                            posts_from_script: bool = False) -> str:
     """The policy of every page; ``form_targets`` are extra CSP sources a form may end up at;
-    ``own_scripts`` lets the page run Axiom's own script files (never inline script).
+    ``own_scripts`` lets the page run Axiom's own script files (never inline script), and
+    ``posts_from_script`` lets them send requests to this origin (uploads with progress).
 
     ``form-action`` also governs the redirects that follow a form post (Chromium enforces it), so the
     consent page must name the client's redirect origin or Allow would be blocked.
     """
     form_action = " ".join(["'self'", *form_targets])
     scripts = "script-src 'self'; " if own_scripts else ""
+    if posts_from_script:
+        scripts += "connect-src 'self'; "
     return (
         f"default-src 'none'; {scripts}style-src 'self'; img-src 'self' data:; "
         f"form-action {form_action}; frame-ancestors 'none'; base-uri 'none'"
@@ -97,3 +101,6 @@ def add_security_headers(headers: MutableHeaders, *, https: bool, cacheable: boo
 
 PAGE_WITH_SCRIPTS = {CSP_HEADER: content_security_policy(own_scripts=True)}
 """The headers of a page that loads Axiom's own scripts (the copy button of "Connect an AI app")."""
+
+PAGE_WITH_UPLOADS = {CSP_HEADER: content_security_policy(own_scripts=True, posts_from_script=True)}
+"""... and of one whose script posts files to this origin (an item's page: uploads.js)."""

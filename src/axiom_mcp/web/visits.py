@@ -32,6 +32,8 @@ NOTICES = {
     "created": "Created.",
     "saved": "Saved.",
     "deleted": "Deleted.",
+    "attached": "Attached.",
+    "file_deleted": "The file is deleted.",
     "revoked": "Disconnected. The app can no longer reach your data.",
     "password": "Password changed. Other browsers were signed out.",
     "account_deleted": "Your account and everything in it are deleted.",

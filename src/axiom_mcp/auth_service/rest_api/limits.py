@@ -6,6 +6,8 @@ expect every error as ``{"status", "message", "data"}``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from starlette.datastructures import Headers
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -21,15 +23,20 @@ TOO_LARGE = f"The request body is larger than {MAX_BODY_BYTES // (1024 * 1024)} 
 
 class BodyLimit:
     """Refuse bodies over ``max_bytes`` under ``prefix``: at once when Content-Length says so,
-    else as soon as the streamed body passes the limit (FastAPI re-raises BodyTooLarge, an HTTPException)."""
+    else as soon as the streamed body passes the limit (FastAPI re-raises BodyTooLarge, an HTTPException).
+    ``streamed(method, path)`` names the requests that enforce limits of their own (file uploads)."""
 
-    def __init__(self, app: ASGIApp, *, prefix: str, max_bytes: int = MAX_BODY_BYTES) -> None:
+    def __init__(self, app: ASGIApp, *, prefix: str, max_bytes: int = MAX_BODY_BYTES,
+                 streamed: Callable[[str, str], bool] | None = None) -> None:
         self.app = app
         self.prefix = prefix
         self.max_bytes = max_bytes
+        self.streamed = streamed
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not str(scope.get("path", "")).startswith(self.prefix):
+        path = str(scope.get("path", ""))
+        if (scope["type"] != "http" or not path.startswith(self.prefix)
+                or (self.streamed is not None and self.streamed(scope["method"], path))):
             await self.app(scope, receive, send)
             return
         try:

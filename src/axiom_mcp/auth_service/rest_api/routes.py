@@ -13,9 +13,9 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 from axiom_mcp.auth_service.rest_api.auth import require_scope
 from axiom_mcp.auth_service.rest_api.errors import UnsupportedMediaType
 from axiom_mcp.context import AppContext
+from axiom_mcp.data import files, records, signup_throttle, throttle, users
 from axiom_mcp.mail import links
 from axiom_mcp.mail.outbox import post
-from axiom_mcp.data import records, signup_throttle, throttle, users
 from axiom_mcp.data.kinds import KINDS, Kind
 from axiom_mcp.data.schemas import MAX_PAGE, MAX_PER_PAGE, MAX_QUERY, PageQuery, ProfileOut, storable
 from axiom_mcp.data.tokens import FIRST_PARTY_CLIENT_ID, TokenInfo, issue_access_token
@@ -107,8 +107,10 @@ def _kind_routes(router: APIRouter, kind: Kind) -> None:
             return await records.update_record(kind, session, token.user_id, record_id, body)
 
     async def delete_record(request: Request, record_id: str, token: TokenInfo = write) -> Response:
-        async with _ctx(request).db.session() as session:
-            await records.delete_record(kind, session, token.user_id, record_id)
+        ctx = _ctx(request)
+        async with ctx.db.session() as session:
+            blob_keys = await records.delete_record(kind, session, token.user_id, record_id)
+        await files.remove_blobs(ctx.blobs, blob_keys)
         return Response(status_code=204)
 
     # FastAPI reads body types from annotations; set them per kind without copying the functions.

@@ -16,11 +16,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from axiom_mcp.data import records
-from axiom_mcp.data.kinds import KINDS, TAGS, Kind
+from axiom_mcp.data import files, records
+from axiom_mcp.data.kinds import ITEMS, KINDS, TAGS, Kind
 from axiom_mcp.data.schemas import MAX_PAGE, MAX_PER_PAGE, MAX_QUERY, PageQuery, TagOut, is_record_id
 from axiom_mcp.errors import NotFoundError, ValidationFailed
 from axiom_mcp.web.forms import field_errors, text
+from axiom_mcp.web.pages.item_files import files_context
+from axiom_mcp.web.security import PAGE_WITH_UPLOADS
 from axiom_mcp.web.visits import Visit, signed_in
 
 PER_PAGE = 20
@@ -105,8 +107,11 @@ async def _form_page(visit: Visit, kind: Kind, *, record: Any | None, values: di
     if kind.relation is not None:
         tags = await all_tags(visit.ctx.db, visit.user_id)
     title = f"Edit {kind.one}" if record is not None else f"New {kind.one}"
-    return visit.render("record_form.html", status=status, title=title, section=kind.many, kind=kind,
-                        fields=form_fields(kind), record=record, values=values, errors=errors, tags=tags)
+    # An item's page also lists its files and takes uploads (uploads.js: progress, drag and drop).
+    attachments = await files_context(visit, record.id) if record is not None and kind is ITEMS else {}
+    return visit.render("record_form.html", status=status, headers=PAGE_WITH_UPLOADS if attachments else None,
+                        title=title, section=kind.many, kind=kind, fields=form_fields(kind), record=record,
+                        values=values, errors=errors, tags=tags, **attachments)
 
 
 @signed_in
@@ -167,7 +172,8 @@ async def delete_record(request: Request, visit: Visit) -> Response:
             record = await records.get_record(kind, session, visit.user_id, record_id)
             return visit.render("record_delete.html", title=f"Delete {kind.one}", section=kind.many,
                                 kind=kind, record=record)
-        await records.delete_record(kind, session, visit.user_id, record_id)
+        blob_keys = await records.delete_record(kind, session, visit.user_id, record_id)
+    await files.remove_blobs(visit.ctx.blobs, blob_keys)
     return visit.redirect(f"/{kind.many}", notice="deleted")
 
 

@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
-from axiom_mcp.data import archive, users
+from axiom_mcp.data import archive, files, users
 from axiom_mcp.errors import AuthenticationFailed
 from axiom_mcp.ids import utcnow
 from axiom_mcp.web.visits import Visit, signed_in
@@ -51,10 +51,11 @@ async def delete_account(request: Request, visit: Visit) -> Response:
     try:
         async with visit.ctx.db.session() as session:
             await users.authenticate(session, user.email, visit.form.get("password"))
-            await users.delete_user(session, user.email)  # items, tags, clients, apps, tokens, sessions
+            blob_keys = await users.delete_user(session, user.email)  # items, files, tags, clients, apps, ...
     except AuthenticationFailed:
         return visit.render("account_delete.html", status=400, title="Delete your account", section="account",
                             error="That is not your password. Nothing was deleted.")
+    await files.remove_blobs(visit.ctx.blobs, blob_keys)
     visit.ctx.tokens.forget(user_id=visit.user_id)  # this process stops trusting its cached tokens now
     response = visit.redirect("/auth", notice="account_deleted")
     visit.end_session(response)
