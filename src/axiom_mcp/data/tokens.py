@@ -6,14 +6,14 @@ API's own tokens (``FIRST_PARTY_CLIENT_ID``) are listed and revoked by their hol
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from pydantic import BaseModel, Field
 from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from axiom_mcp.db.tables import OAuthAccessToken
+from axiom_mcp.db.tables import OAuthAccessToken, OAuthConsent
 from axiom_mcp.errors import NotFoundError
 from axiom_mcp.ids import new_id, utcnow
 from axiom_mcp.security.secrets import hash_secret, new_secret
@@ -91,11 +91,29 @@ async def find_access_row(session: AsyncSession, raw: str) -> OAuthAccessToken |
 
 
 async def find_access_token(session: AsyncSession, raw: str) -> TokenInfo | None:
-    """The live (unrevoked, unexpired) token with this value, or None."""
-    row = await find_access_row(session, raw)
-    if row is None or row.revoked or row.expires <= utcnow():
+    """The live (unrevoked, unexpired) token with this value, or None.
+
+    Its scopes are those it was issued with that its consent still allows: the person may take
+    scopes away from a connected app later, and its live tokens lose them on their next
+    verification. A token without a consent (the API's own) keeps its scopes.
+    """
+    if not raw or len(raw) > MAX_CREDENTIAL_LENGTH:
         return None
-    return _info(row)
+    found = (await session.execute(
+        select(OAuthAccessToken, OAuthConsent.scopes)
+        .outerjoin(OAuthConsent, (OAuthConsent.user_id == OAuthAccessToken.user_id)
+                   & (OAuthConsent.client_id == OAuthAccessToken.client_id))
+        .where(OAuthAccessToken.token_hash == hash_secret(raw))
+    )).one_or_none()
+    if found is None:
+        return None
+    row, consented = found
+    if row.revoked or row.expires <= utcnow():
+        return None
+    info = _info(row)
+    if consented is None:
+        return info
+    return replace(info, scopes=info.scopes & frozenset(consented.split()))
 
 
 async def revoke_access_token(session: AsyncSession, raw: str, client_id: str | None = None) -> bool:

@@ -26,7 +26,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from axiom_mcp.data import oauth_tokens
-from axiom_mcp.data.consents import touch_consent
+from axiom_mcp.data.consents import find_consent, touch_consent
 from axiom_mcp.data.tokens import issue_access_token
 from axiom_mcp.ids import utcnow
 from axiom_mcp.oauth import pkce
@@ -180,6 +180,9 @@ async def refresh(session: AsyncSession, settings: Settings, client: ClientInfo,
         if not wanted or any(s not in granted for s in wanted):
             raise InvalidScope("A refresh may only narrow the scopes originally granted.")
         scopes = ordered(wanted)
+    consent = await find_consent(session, row.user_id, row.client_id)
+    if consent is not None:  # the person may have taken scopes away since (Connected apps)
+        scopes = [s for s in scopes if s in split_scope(consent.scopes)]
 
     if not await oauth_tokens.mark_replaced(session, row.id, now):
         # A retry inside the grace: the successor handed out before was never used.

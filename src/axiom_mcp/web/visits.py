@@ -33,6 +33,7 @@ NOTICES = {
     "saved": "Saved.",
     "deleted": "Deleted.",
     "revoked": "Disconnected. The app can no longer reach your data.",
+    "app_changed": "Saved. The app's next call sees and does only what you chose.",
     "password": "Password changed. Other browsers were signed out.",
     "account_deleted": "Your account and everything in it are deleted.",
     "signed_out_elsewhere": "Every other browser is signed out.",
