@@ -188,6 +188,7 @@ async def test_the_person_unticks_permissions_and_the_token_has_only_the_rest(ct
                 assert _profile(await client.call_tool("get_user_profile", {}))["email"] == account.email
                 assert {"items:write", "offline_access"} <= set(query_of(person.seen[0])["scope"].split())
                 assert storage.tokens is not None and storage.tokens.scope == "profile:read items:read"
+                assert storage.tokens.refresh_token is None  # offline_access withheld: no refresh token
                 assert (await client.call_tool("get_user_items", {})).structured_content["totalItems"] == 0
                 with pytest.raises(MCPError) as refused:
                     await client.call_tool("create_user_item", {"name": "not allowed"})

@@ -87,11 +87,28 @@ async def test_unticked_scopes_are_not_in_the_token_and_its_routes_answer_403(
     challenge = refused.headers["www-authenticate"]
     assert 'error="insufficient_scope"' in challenge and 'scope="items:write"' in challenge
     assert (await auth.get(f"{API}/user/tags", headers=bearer(token))).status_code == 403
+    assert "refresh_token" not in tokens  # offline_access was asked for and withheld
 
-    # The refresh token carries the same scopes, not the asked ones.
+
+async def test_the_refresh_token_carries_the_granted_scopes_and_stops_when_offline_access_is_taken_away(
+    ctx: AppContext, auth: httpx.AsyncClient, signed_in: httpx.AsyncClient
+) -> None:
+    client_id = await register_client(auth, name="Stays")
+    answer, _, verifier = await consent(auth, signed_in, client_id, scope=["items:read", "offline_access"])
+    tokens = await redeem(auth, client_id, answer, verifier)
+    assert tokens["scope"] == "items:read offline_access"
     refreshed = await auth.post("/oauth/token", data={
         "grant_type": "refresh_token", "refresh_token": tokens["refresh_token"], "client_id": client_id})
-    assert refreshed.status_code == 200 and refreshed.json()["scope"] == "profile:read items:read"
+    assert refreshed.status_code == 200 and refreshed.json()["scope"] == "items:read offline_access"
+
+    page = await signed_in.get("/apps")
+    changed = await signed_in.post("/apps/change", data={
+        "csrf_token": csrf_of(page), "client_id": client_id, "scope": ["items:read"], "sees": "all"})
+    assert changed.status_code == 303
+    again = await auth.post("/oauth/token", data={
+        "grant_type": "refresh_token", "refresh_token": refreshed.json()["refresh_token"], "client_id": client_id})
+    assert again.status_code == 400 and again.json()["error"] == "invalid_grant"
+    assert await ctx.tokens.verify(refreshed.json()["access_token"]) is not None  # still reads, as allowed
 
 
 async def test_unticking_everything_is_refused_on_the_page_and_the_request_kept(
@@ -185,7 +202,7 @@ async def test_a_change_on_the_apps_page_applies_to_the_live_token_at_once(
     tags = await tagged_items(ctx, user.id)
     client_id = await register_client(auth, name="Writer")
     answer, _, verifier = await consent(auth, signed_in, client_id, resource=ctx.settings.api_resource,
-                                        scope=["items:read", "items:write", "profile:read"])
+                                        scope=["items:read", "items:write", "profile:read", "offline_access"])
     tokens = await redeem(auth, client_id, answer, verifier)
     token = tokens["access_token"]
     made = await auth.post(f"{API}/user/items", json={"name": "first"}, headers=bearer(token))
@@ -196,8 +213,8 @@ async def test_a_change_on_the_apps_page_applies_to_the_live_token_at_once(
 
     page = await signed_in.get("/apps")
     changed = await signed_in.post("/apps/change", data={
-        "csrf_token": csrf_of(page), "client_id": client_id, "scope": ["items:read", "profile:read"],
-        "sees": "new", "tag": [tags["journal"]]})
+        "csrf_token": csrf_of(page), "client_id": client_id,
+        "scope": ["items:read", "profile:read", "offline_access"], "sees": "new", "tag": [tags["journal"]]})
     assert changed.status_code == 303 and changed.headers["location"] == "/apps?notice=app_changed"
 
     # This process: the next call, no new consent.
@@ -206,14 +223,15 @@ async def test_a_change_on_the_apps_page_applies_to_the_live_token_at_once(
     assert (await auth.get(f"{API}/user/items", headers=bearer(token))).status_code == 200
     # The other instance: within its cache bound.
     await asyncio.sleep(0.3)
-    assert (await other.tokens.verify(token)).scopes == {"items:read", "profile:read"}  # type: ignore[union-attr]
+    assert (await other.tokens.verify(token)).scopes == {  # type: ignore[union-attr]
+        "items:read", "profile:read", "offline_access"}
     async with ctx.db.session() as session:
         view = await connection_view(session, user.id, client_id)
     assert view.access_tags == frozenset({tags["journal"]})
     # A refresh gets the consent's scopes now, not the ones first granted.
     refreshed = await auth.post("/oauth/token", data={
         "grant_type": "refresh_token", "refresh_token": tokens["refresh_token"], "client_id": client_id})
-    assert refreshed.json()["scope"] == "profile:read items:read"
+    assert refreshed.json()["scope"] == "profile:read items:read offline_access"
     page = html.unescape((await signed_in.get("/apps?notice=app_changed")).text)
     assert "Saved. The app's next call sees and does only what you chose." in page
     assert 'class="profile-name">Writer</strong>' in page and 'class="profile-count">1 item</span>' in page

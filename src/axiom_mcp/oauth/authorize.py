@@ -50,7 +50,7 @@ from axiom_mcp.oauth.params import Params
 from axiom_mcp.oauth.pkce import check_challenge
 from axiom_mcp.oauth.redirects import host_warning, redirect_host, redirect_uri_matches, with_query
 from axiom_mcp.oauth.resources import resolve_resource
-from axiom_mcp.oauth.scopes import format_scope, requested_scopes, split_scope
+from axiom_mcp.oauth.scopes import OFFLINE, format_scope, requested_scopes, split_scope
 from axiom_mcp.security.secrets import hash_secret, new_secret
 from axiom_mcp.settings import Settings
 
@@ -241,8 +241,9 @@ async def approve(
     consent, delete the request; returns the redirect URL (``code``, ``state``, ``iss``).
 
     ``granted`` are the scopes the person kept of those asked (None: all of them); the code, and
-    so the token, carries only those. ``sees`` is what the app may see (None: as chosen last time,
-    everything for a new app). ``ValidationFailed`` (the request kept) when the app asked for
+    so the token, carries only those, and brings no refresh token when they withheld
+    ``offline_access``. ``sees`` is what the app may see (None: as chosen last time, everything
+    for a new app). ``ValidationFailed`` (the request kept) when the app asked for
     scopes and the person kept none, or for a profile choice the consent refuses.
 
     ``authenticated_at`` is when the user last entered their password (the web session's start,
@@ -273,6 +274,7 @@ async def approve(
         code_challenge_method="S256",
         scopes=format_scope(scopes),
         resource=row.resource,
+        refreshable=OFFLINE not in asked or OFFLINE in scopes,
         created=now,
         expires=now + settings.authorization_code_ttl,
     )
