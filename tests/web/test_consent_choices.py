@@ -271,3 +271,16 @@ async def test_nobody_changes_another_persons_app(
         assert response.status_code == 404
     info = await ctx.tokens.verify(token)
     assert info is not None and info.scopes == {"items:read", "profile:read"}
+
+
+async def test_introspection_tells_the_scopes_the_consent_allows_now(
+    ctx: AppContext, auth: httpx.AsyncClient, signed_in: httpx.AsyncClient
+) -> None:
+    client_id = await register_client(auth, name="Looked at")
+    answer, _, verifier = await consent(auth, signed_in, client_id, scope=["items:read", "items:write"])
+    token = (await redeem(auth, client_id, answer, verifier))["access_token"]
+    page = await signed_in.get("/apps")
+    await signed_in.post("/apps/change", data={"csrf_token": csrf_of(page), "client_id": client_id,
+                                               "scope": ["items:read"], "sees": "all"})
+    described = await auth.post("/oauth/introspect", data={"token": token}, headers=bearer(token))
+    assert described.status_code == 200 and described.json()["scope"] == "items:read"
