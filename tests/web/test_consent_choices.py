@@ -169,6 +169,10 @@ async def test_an_existing_profile_is_chosen_and_another_persons_is_refused(
     refused, _, _ = await consent(auth, signed_in, client_id, scope=["items:read"], sees="profile",
                                   profile_id=theirs.id)
     assert refused.status_code == 400 and "Choose one of your client profiles." in refused.text
+    for junk in ("", "x\x00y", "z" * 5000):
+        refused, _, _ = await consent(auth, signed_in, client_id, scope=["items:read"], sees="profile",
+                                      profile_id=junk)
+        assert refused.status_code == 400 and "Choose one of your client profiles." in refused.text
     answer, _, verifier = await consent(auth, signed_in, client_id, scope=["items:read"], sees="profile",
                                         profile_id=journal.id)
     token = (await redeem(auth, client_id, answer, verifier))["access_token"]

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from axiom_mcp.data.schemas import is_record_id
 from axiom_mcp.db.tables import Client, Item, Tag, client_access_tags, item_tags
 
 
@@ -73,5 +74,7 @@ async def user_profiles(session: AsyncSession, user_id: str) -> list[Profile]:
 
 
 async def is_users_profile(session: AsyncSession, user_id: str, profile_id: str) -> bool:
+    if not is_record_id(profile_id):  # cannot exist; and text like NUL must never reach PostgreSQL
+        return False
     found = await session.scalar(select(Client.id).where(Client.id == profile_id, Client.user_id == user_id))
     return found is not None

@@ -34,12 +34,11 @@ from axiom_mcp.oauth.scopes import format_scope, ordered, split_scope
 
 @dataclass(frozen=True)
 class Sees:
-    """What the person chose an app sees: everything (``profile_id`` and ``new_tags`` empty), an
-    existing client profile of theirs (``profile_id``), or a new one made from ``new_tags``."""
+    """What the person chose an app sees: everything (both None), an existing client profile of
+    theirs (``profile_id``), or a new one made from their tags ``new_tags``."""
 
-    profile_id: str = ""
-    new_tags: tuple[str, ...] = ()
-    new: bool = False
+    profile_id: str | None = None
+    new_tags: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -80,13 +79,13 @@ async def _profile(session: AsyncSession, user_id: str, sees: Sees, app_name: st
     ``ValidationFailed`` for a profile that is not the person's or a new one without tags (it
     would see nothing: the person can say Deny instead).
     """
-    if sees.new:
+    if sees.new_tags is not None:
         if not sees.new_tags:
             raise ValidationFailed("Pick at least one tag for the new profile.", field="tags")
         made = await create_record(CLIENTS, session, user_id,
                                    ClientCreate(name=app_name[:NAME_MAX], accessTags=list(sees.new_tags)))
         return str(made.id)
-    if sees.profile_id:
+    if sees.profile_id is not None:
         if not await profiles.is_users_profile(session, user_id, sees.profile_id):
             raise ValidationFailed("Choose one of your client profiles.", field="profile")
         return sees.profile_id

@@ -72,9 +72,9 @@ class Chosen:
 
     def to_sees(self) -> Sees:
         if self.sees == "profile":
-            return Sees(profile_id=self.profile_id or "-")  # none picked: refused as not theirs
+            return Sees(profile_id=self.profile_id)
         if self.sees == "new":
-            return Sees(new_tags=tuple(sorted(self.tags)), new=True)
+            return Sees(new_tags=tuple(sorted(self.tags)))
         return Sees()
 
 
