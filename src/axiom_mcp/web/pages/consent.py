@@ -28,8 +28,8 @@ from axiom_mcp.errors import ValidationFailed
 from axiom_mcp.oauth.authorize import PendingAuthorization, approve, deny, load_pending
 from axiom_mcp.oauth.consents import Choice, Sees, last_choice
 from axiom_mcp.oauth.errors import LoginRequired, OAuthError
-from axiom_mcp.web.forms import Form
 from axiom_mcp.settings import SCOPES
+from axiom_mcp.web.forms import Form
 from axiom_mcp.web.security import CSP_HEADER, content_security_policy, csp_source
 from axiom_mcp.web.visits import Visit, signed_in
 
