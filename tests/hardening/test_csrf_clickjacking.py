@@ -65,6 +65,7 @@ WEB_ROUTES: dict[str, dict[str, str] | None] = {
     "/apps/activity": None,
     "/apps/disconnect": None,
     "/apps/revoke": {"client_id": "{client_id}"},
+    "/apps/change": {"client_id": "{client_id}", "scope": "profile:read", "sees": "all"},
     "/apps/disconnect-all": {},
     "/oauth/consent": {"request_id": "{request_id}", "decision": "allow"},
     "/oauth/authorize": None,
@@ -128,7 +129,8 @@ class Browser:
                 ],
                 "sessions": await session.scalar(
                     select(func.count()).select_from(WebSession).where(WebSession.user_id == self.user.id)),
-                "apps": [(a.client_id, a.scopes) for a in await list_connected_apps(session, self.user.id)],
+                "apps": [(a.client_id, a.scopes, a.restricted, a.profile_id)
+                         for a in await list_connected_apps(session, self.user.id)],
                 "pending": await session.scalar(select(func.count()).select_from(OAuthAuthorizationRequest)
                                                 .where(OAuthAuthorizationRequest.client_id == self.client_id)),
                 "account": [(u.password_hash, u.email, u.name, u.avatar)

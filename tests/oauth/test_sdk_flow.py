@@ -23,9 +23,14 @@ from mcp.client.auth import OAuthClientProvider
 from mcp.client.client import Client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.auth import AuthorizationCodeResult, OAuthClientMetadata
+from mcp.shared.exceptions import MCPError
 
 from axiom_mcp.app import create_auth_app, create_mcp_app
 from axiom_mcp.context import AppContext
+from axiom_mcp.data import records
+from axiom_mcp.data.kinds import ITEMS
+from axiom_mcp.data.schemas import PageQuery
+from axiom_mcp.mcp_server.auth import INSUFFICIENT_SCOPE_CODE
 from tests.oauth.documents import document_server
 from tests.oauth.helpers import query_of, with_settings
 from tests.support.factories import TestUser
@@ -44,6 +49,8 @@ class HeadlessPerson:
     password: str
     seen: list[str] = field(default_factory=list)
     redirect: str = ""
+    keep: str | None = None
+    """The scopes the person leaves ticked (None: all the app asked for)."""
 
     async def open(self, authorization_url: str) -> None:
         self.seen.append(authorization_url)
@@ -54,8 +61,9 @@ class HeadlessPerson:
             login = await http.post(f"{self.auth_url}/api/v1/auth/login",
                                     json={"email": self.email, "password": self.password})
             assert login.status_code == 200, login.text
+            choice = {} if self.keep is None else {"scope": self.keep}
             answer = await http.post(f"{self.auth_url}/oauth/authorize",
-                                     json={"request_id": request_id, "decision": "allow"},
+                                     json={"request_id": request_id, "decision": "allow", **choice},
                                      headers={"Authorization": f"Bearer {login.json()['token']}"})
             assert answer.status_code == 200, answer.text
             self.redirect = answer.json()["redirect_url"]
@@ -156,3 +164,37 @@ async def test_sdk_client_connects_and_refreshes(ctx: AppContext, account: TestU
 
         info = await svc.ctx.tokens.verify(second.access_token)
         assert info is not None and info.user_id == account.id and info.resource == svc.ctx.settings.mcp_resource
+
+
+async def test_the_person_unticks_permissions_and_the_token_has_only_the_rest(ctx: AppContext, account: TestUser) -> None:
+    """RFC 6749 section 3.3: the token response names the scopes granted when they differ from the
+    request. A tool outside them answers insufficient_scope; the SDK then asks for the scope again
+    (step-up), and the person keeps it withheld."""
+    async with services(ctx) as svc:
+        person = HeadlessPerson(svc.auth_url, account.email, account.password, keep="items:read profile:read")
+        storage = MemoryStorage()
+        provider = OAuthClientProvider(
+            server_url=f"{svc.mcp_url}/mcp",
+            client_metadata=OAuthClientMetadata(
+                client_name="Careful client", redirect_uris=[CALLBACK],  # type: ignore[list-item]
+                grant_types=["authorization_code", "refresh_token"], response_types=["code"],
+            ),
+            storage=storage,
+            redirect_handler=person.open,
+            callback_handler=person.callback,
+        )
+        async with httpx2.AsyncClient(auth=provider, timeout=httpx2.Timeout(20, read=30)) as http:
+            async with Client(streamable_http_client(f"{svc.mcp_url}/mcp", http_client=http), mode="legacy") as client:
+                assert _profile(await client.call_tool("get_user_profile", {}))["email"] == account.email
+                assert {"items:write", "offline_access"} <= set(query_of(person.seen[0])["scope"].split())
+                assert storage.tokens is not None and storage.tokens.scope == "profile:read items:read"
+                assert storage.tokens.refresh_token is None  # offline_access withheld: no refresh token
+                assert (await client.call_tool("get_user_items", {})).structured_content["totalItems"] == 0
+                with pytest.raises(MCPError) as refused:
+                    await client.call_tool("create_user_item", {"name": "not allowed"})
+                assert refused.value.error.code == INSUFFICIENT_SCOPE_CODE
+                assert "'items:write'" in refused.value.error.message
+                assert len(person.seen) == 2  # the step-up went to the person, who said no again
+                assert storage.tokens.scope == "profile:read items:read"
+        async with ctx.db.session() as session:
+            assert (await records.list_records(ITEMS, session, account.id, PageQuery())).totalItems == 0

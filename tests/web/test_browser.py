@@ -22,6 +22,10 @@ from starlette.routing import Route
 
 from axiom_mcp.app import create_auth_app
 from axiom_mcp.context import AppContext
+from axiom_mcp.data import records
+from axiom_mcp.data.access import connection_view
+from axiom_mcp.data.kinds import ITEMS, TAGS
+from axiom_mcp.data.schemas import ItemCreate, TagCreate
 from axiom_mcp.oauth.pkce import s256
 from axiom_mcp.web.app import create_web_app
 from tests.support.factories import TestUser
@@ -206,8 +210,8 @@ async def test_consent_allow_then_deny_then_disconnect(
     card = page.locator("li.card.app", has_text="Claude")
     await expect(card).to_be_visible()
     await expect(card.get_by_text("Unverified")).to_be_visible()
-    await page.get_by_text("What it can do").click()
-    await expect(card.get_by_text("Read your items")).to_be_visible()
+    await expect(card.locator(".app-access").get_by_text("Read your items")).to_be_visible()
+    await expect(card.locator(".app-sees")).to_have_text("All your items")
     await screenshots.save(page, "connected-apps")
     await phone_shot(chromium, page, screenshots, "connected-apps")
     await card.get_by_role("link", name="Disconnect Claude…").click()  # one more step, never one tap
@@ -217,6 +221,64 @@ async def test_consent_allow_then_deny_then_disconnect(
     await expect(page.get_by_role("status")).to_have_text("Disconnected. The app can no longer reach your data.")
     await expect(page.get_by_text("No apps are connected.")).to_be_visible()
     assert await stack.ctx.tokens.verify(access) is None
+
+
+async def test_on_a_phone_the_person_grants_less_and_restricts_the_app_to_tagged_items(
+    stack: Stack, chromium: Browser, screenshots: Screenshots, user: TestUser
+) -> None:
+    async with stack.ctx.db.session() as session:
+        work = await records.create_record(TAGS, session, user.id, TagCreate(name="work"))
+        await records.create_record(TAGS, session, user.id, TagCreate(name="journal"))
+        await records.create_record(ITEMS, session, user.id, ItemCreate(name="Plan", tags=[work.id]))
+    client_id = await register(stack, "Pocket agent")
+    verifier = secrets.token_urlsafe(48)
+    phone = await chromium.new_context(java_script_enabled=False, viewport=PHONE)
+    try:
+        page = await phone.new_page()
+        await page.goto(authorize_url(stack, client_id, verifier, "phone"))
+        await log_in(page, user.email, user.password)
+        await expect(page.get_by_role("heading", name="Pocket agent wants to use your Axiom account")).to_be_visible()
+        # Everything it asked for is ticked, and it would see all items; the choice is one tap away.
+        write = page.get_by_role("checkbox", name="Create, change and delete your items")
+        await expect(write).to_be_checked()
+        await expect(page.locator(".sees-now")).to_have_text("All your items")
+        overflow = await page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"the consent page scrolls sideways on a phone by {overflow}px"
+        await write.uncheck()
+        await page.get_by_role("checkbox", name="Stay connected when you are away").uncheck()
+        await page.locator(".sees summary").click()
+        await page.get_by_role("radio", name=re.compile("in a new profile named")).check()
+        await page.get_by_role("checkbox", name="work").check()
+        await screenshots.save(page, "consent-choices-phone")
+        await page.get_by_role("button", name="Allow").click()
+        await expect(page.get_by_text("Back at the app.")).to_be_visible()
+        code = stack.received[-1]["code"]
+        async with httpx.AsyncClient(base_url=stack.auth) as client:
+            tokens = await client.post("/oauth/token", data={
+                "grant_type": "authorization_code", "code": code, "client_id": client_id,
+                "code_verifier": verifier, "redirect_uri": stack.callback})
+        assert tokens.json()["scope"] == "profile:read items:read tags:read"
+        async with stack.ctx.db.session() as session:
+            view = await connection_view(session, user.id, client_id)
+        assert view.access_tags == frozenset({work.id})
+
+        # Connected apps shows it, and takes reading tags away too.
+        await page.goto(f"{stack.web}/apps")
+        card = page.locator("li.card.app", has_text="Pocket agent")
+        await expect(card.locator(".profile-name")).to_have_text("Pocket agent")
+        await expect(card.locator(".profile-count")).to_have_text("1 item")
+        await card.get_by_text("Change what it sees and does").click()
+        await card.get_by_role("checkbox", name="Read your tags").uncheck()
+        await screenshots.save(page, "connected-apps-change-phone")
+        overflow = await page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"Connected apps scrolls sideways on a phone by {overflow}px"
+        await card.get_by_role("button", name="Save for Pocket agent").click()
+        await expect(page.get_by_role("status")).to_have_text(
+            "Saved. The app's next call sees and does only what you chose.")
+        info = await stack.ctx.tokens.verify(tokens.json()["access_token"])
+        assert info is not None and info.scopes == {"profile:read", "items:read"}
+    finally:
+        await phone.close()
 
 
 async def test_prompt_login_asks_a_signed_in_user_again_then_consents(

@@ -1,4 +1,5 @@
-"""Consents at rest: which user allowed which client which scopes (the "connected apps").
+"""Consents at rest: which user allowed which client which scopes, and whether it sees only the
+items of a client profile (the "connected apps").
 
 Scopes are stored as the space-separated string of RFC 6749 section 3.3; merging them is the
 OAuth core's rule (``oauth/consents.py``).
@@ -18,25 +19,33 @@ def _of(user_id: str, client_id: str) -> tuple[ColumnElement[bool], ColumnElemen
     return (OAuthConsent.user_id == user_id, OAuthConsent.client_id == client_id)
 
 
-async def add_consent(session: AsyncSession, user_id: str, client_id: str, scopes: str) -> bool:
+async def add_consent(
+    session: AsyncSession, user_id: str, client_id: str, *, scopes: str, restricted: bool, profile_id: str | None
+) -> bool:
     """Record a first consent; False when the user had already consented to this client."""
     now = utcnow()
     return await insert_if_absent(
         session,
         OAuthConsent,
-        {"user_id": user_id, "client_id": client_id, "scopes": scopes, "created": now, "updated": now},
+        {"user_id": user_id, "client_id": client_id, "scopes": scopes, "restricted": restricted,
+         "profile_id": profile_id, "created": now, "updated": now},
         ["user_id", "client_id"],
     )
 
 
-async def consented_scopes(session: AsyncSession, user_id: str, client_id: str) -> str | None:
-    return await session.scalar(select(OAuthConsent.scopes).where(*_of(user_id, client_id)))
+async def find_consent(session: AsyncSession, user_id: str, client_id: str) -> OAuthConsent | None:
+    return await session.scalar(select(OAuthConsent).where(*_of(user_id, client_id)))
 
 
-async def set_consented_scopes(session: AsyncSession, user_id: str, client_id: str, scopes: str) -> None:
-    await session.execute(
-        update(OAuthConsent).where(*_of(user_id, client_id)).values(scopes=scopes, updated=utcnow())
+async def set_consent(
+    session: AsyncSession, user_id: str, client_id: str, *, scopes: str, restricted: bool, profile_id: str | None
+) -> bool:
+    """Replace what the consent allows: its scopes and what the app sees; False when there is none."""
+    result = await session.execute(
+        update(OAuthConsent).where(*_of(user_id, client_id))
+        .values(scopes=scopes, restricted=restricted, profile_id=profile_id, updated=utcnow())
     )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 async def touch_consent(session: AsyncSession, user_id: str, client_id: str) -> None:

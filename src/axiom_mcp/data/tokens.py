@@ -6,14 +6,14 @@ API's own tokens (``FIRST_PARTY_CLIENT_ID``) are listed and revoked by their hol
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from pydantic import BaseModel, Field
 from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from axiom_mcp.db.tables import OAuthAccessToken
+from axiom_mcp.db.tables import OAuthAccessToken, OAuthConsent
 from axiom_mcp.errors import NotFoundError
 from axiom_mcp.ids import new_id, utcnow
 from axiom_mcp.security.secrets import hash_secret, new_secret
@@ -79,23 +79,43 @@ async def issue_access_token(
     return raw, _info(row)
 
 
-async def find_access_row(session: AsyncSession, raw: str) -> OAuthAccessToken | None:
-    """The access token with this value, whatever its state.
+def _by_hash(raw: str) -> ColumnElement[bool]:
+    """Looked up by the hash's unique index: equality on a hash of a 256-bit secret leaks nothing
+    useful through timing, and the raw token never reaches SQL."""
+    return OAuthAccessToken.token_hash == hash_secret(raw)
 
-    Looked up by the hash's unique index: equality on a hash of a 256-bit secret leaks nothing
-    useful through timing, and the raw token never reaches SQL.
-    """
+
+def _consent_of_token() -> ColumnElement[bool]:
+    return (OAuthConsent.user_id == OAuthAccessToken.user_id) & (OAuthConsent.client_id == OAuthAccessToken.client_id)
+
+
+def _allowed(issued: str, consented: str | None) -> frozenset[str]:
+    """A token's scopes now: those it was issued with that its consent still allows. The person may
+    take scopes away from a connected app later; its live tokens lose them at once. A token
+    without a consent (the API's own) keeps its scopes."""
+    scopes = frozenset(issued.split())
+    return scopes if consented is None else scopes & frozenset(consented.split())
+
+
+async def find_access_row(session: AsyncSession, raw: str) -> tuple[OAuthAccessToken, frozenset[str]] | None:
+    """The access token with this value whatever its state, and its scopes now (``_allowed``)."""
     if not raw or len(raw) > MAX_CREDENTIAL_LENGTH:
         return None
-    return await session.scalar(select(OAuthAccessToken).where(OAuthAccessToken.token_hash == hash_secret(raw)))
+    found = (await session.execute(
+        select(OAuthAccessToken, OAuthConsent.scopes).outerjoin(OAuthConsent, _consent_of_token()).where(_by_hash(raw))
+    )).one_or_none()
+    if found is None:
+        return None
+    row, consented = found
+    return row, _allowed(row.scopes, consented)
 
 
 async def find_access_token(session: AsyncSession, raw: str) -> TokenInfo | None:
-    """The live (unrevoked, unexpired) token with this value, or None."""
-    row = await find_access_row(session, raw)
-    if row is None or row.revoked or row.expires <= utcnow():
+    """The live (unrevoked, unexpired) token with this value, with its scopes now, or None."""
+    found = await find_access_row(session, raw)
+    if found is None or found[0].revoked or found[0].expires <= utcnow():
         return None
-    return _info(row)
+    return replace(_info(found[0]), scopes=found[1])
 
 
 async def revoke_access_token(session: AsyncSession, raw: str, client_id: str | None = None) -> bool:
@@ -106,7 +126,7 @@ async def revoke_access_token(session: AsyncSession, raw: str, client_id: str | 
     issued_to = () if client_id is None else (OAuthAccessToken.client_id == client_id,)
     result = await session.execute(
         update(OAuthAccessToken)
-        .where(OAuthAccessToken.token_hash == hash_secret(raw), *issued_to)
+        .where(_by_hash(raw), *issued_to)
         .values(revoked=True)
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]

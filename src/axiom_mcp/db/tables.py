@@ -211,6 +211,8 @@ class OAuthAuthorizationCode(Base):
     code_challenge_method: Mapped[str] = mapped_column(String(8), default="S256")
     scopes: Mapped[str] = mapped_column(Text, default="")
     resource: Mapped[str | None] = mapped_column(Text, default=None)
+    refreshable: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
+    """False when the app asked for ``offline_access`` and the person withheld it: no refresh token."""
     used: Mapped[bool] = mapped_column(Boolean, default=False)
     created: Mapped[datetime] = mapped_column(default=utcnow)
     expires: Mapped[datetime] = mapped_column(index=True)

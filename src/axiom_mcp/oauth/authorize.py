@@ -23,6 +23,7 @@ and never for a later one (no loop, no reuse). ``consent`` needs nothing: consen
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import quote
@@ -31,10 +32,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from axiom_mcp.data import authorization_codes, oauth_clients
 from axiom_mcp.db.tables import OAuthAuthorizationRequest, OAuthClient
+from axiom_mcp.errors import ValidationFailed
 from axiom_mcp.ids import new_id, utcnow
 from axiom_mcp.oauth.client_metadata import CODE_GRANT
 from axiom_mcp.oauth.clients import ClientInfo, client_info, find_client
-from axiom_mcp.oauth.consents import record_consent
+from axiom_mcp.oauth.consents import Sees, record_consent
 from axiom_mcp.oauth.errors import (
     InteractionRequired,
     InvalidRequest,
@@ -48,7 +50,7 @@ from axiom_mcp.oauth.params import Params
 from axiom_mcp.oauth.pkce import check_challenge
 from axiom_mcp.oauth.redirects import host_warning, redirect_host, redirect_uri_matches, with_query
 from axiom_mcp.oauth.resources import resolve_resource
-from axiom_mcp.oauth.scopes import format_scope, requested_scopes, split_scope
+from axiom_mcp.oauth.scopes import OFFLINE, format_scope, requested_scopes, split_scope
 from axiom_mcp.security.secrets import hash_secret, new_secret
 from axiom_mcp.settings import Settings
 
@@ -232,9 +234,17 @@ async def approve(
     user_id: str,
     *,
     authenticated_at: datetime | None = None,
+    granted: Collection[str] | None = None,
+    sees: Sees | None = None,
 ) -> str:
     """The user allowed the request: issue a single-use code (RFC 6749 section 4.1.2), record the
     consent, delete the request; returns the redirect URL (``code``, ``state``, ``iss``).
+
+    ``granted`` are the scopes the person kept of those asked (None: all of them); the code, and
+    so the token, carries only those, and brings no refresh token when they withheld
+    ``offline_access``. ``sees`` is what the app may see (None: as chosen last time, everything
+    for a new app). ``ValidationFailed`` (the request kept) when the app asked for
+    scopes and the person kept none, or for a profile choice the consent refuses.
 
     ``authenticated_at`` is when the user last entered their password (the web session's start,
     the API login token's issue); None only when the caller checked the password in this very
@@ -243,7 +253,12 @@ async def approve(
     row = await _find(session, request_id)
     if authenticated_at is not None and needs_login(row.prompt, row.created, authenticated_at):
         raise LoginRequired("The app asked that you sign in again before allowing it.")
-    await _client_row(session, row.client_id)
+    client = client_info(await _client_row(session, row.client_id))
+    asked = split_scope(row.scopes)
+    scopes = asked if granted is None else [s for s in asked if s in set(granted)]
+    if asked and not scopes:
+        raise ValidationFailed("Tick at least one permission, or press Deny.", field="scope")
+    await record_consent(session, user_id, row.client_id, scopes, asked=asked, sees=sees, app_name=client.name)
     await _take(session, row)
     code = new_secret(CODE_PREFIX)
     now = utcnow()
@@ -257,12 +272,12 @@ async def approve(
         redirect_uri_provided=row.redirect_uri_provided,
         code_challenge=row.code_challenge,
         code_challenge_method="S256",
-        scopes=row.scopes,
+        scopes=format_scope(scopes),
         resource=row.resource,
+        refreshable=OFFLINE not in asked or OFFLINE in scopes,
         created=now,
         expires=now + settings.authorization_code_ttl,
     )
-    await record_consent(session, user_id, row.client_id, split_scope(row.scopes))
     await oauth_clients.touch_client(session, row.client_id)
     await session.flush()
     return authorization_response(settings, row.redirect_uri, code=code, state=row.state)

@@ -24,6 +24,7 @@ from axiom_mcp.data.tokens import TokenInfo, find_access_row
 from axiom_mcp.ids import utcnow
 from axiom_mcp.oauth.errors import InvalidRequest
 from axiom_mcp.oauth.params import Params
+from axiom_mcp.oauth.scopes import format_scope
 from axiom_mcp.settings import Settings
 
 INACTIVE: dict[str, Any] = {"active": False}
@@ -36,14 +37,15 @@ def _timestamp(value: Any) -> int:
 async def describe(session: AsyncSession, settings: Settings, raw: str) -> dict[str, Any]:
     """RFC 7662 section 2.2 for one token: access tokens first, then refresh tokens."""
     now = utcnow()
-    access = await find_access_row(session, raw)
-    if access is not None:
+    found = await find_access_row(session, raw)
+    if found is not None:
+        access, scopes = found
         if access.revoked or access.expires <= now:
             return dict(INACTIVE)
         return {
             "active": True,
             "token_type": "Bearer",
-            "scope": access.scopes,
+            "scope": format_scope(scopes),
             "client_id": access.client_id,
             "sub": access.user_id,
             "aud": access.resource,

@@ -3,7 +3,9 @@
 A request that names no scope gets ``DEFAULT_SCOPES`` (the read and write scopes);
 ``offline_access`` is granted only when asked for. Refresh tokens do not depend on it: they follow
 the client's registered ``grant_types`` (see ``token.py``), because ChatGPT expects one without
-asking for ``offline_access`` and Claude asks for it.
+asking for ``offline_access`` and Claude asks for it; but when an app asks for it and the person
+withholds it (at consent, or later on Connected apps), the app gets no refresh token and its
+refresh tokens stop working.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from axiom_mcp.oauth.errors import InvalidScope
 from axiom_mcp.settings import DEFAULT_SCOPES, SCOPES
 
 MAX_SCOPE_LENGTH = 1000
+OFFLINE = "offline_access"
 
 
 def ordered(scopes: Iterable[str]) -> list[str]:

@@ -26,7 +26,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from axiom_mcp.data import oauth_tokens
-from axiom_mcp.data.consents import touch_consent
+from axiom_mcp.data.consents import find_consent, touch_consent
 from axiom_mcp.data.tokens import issue_access_token
 from axiom_mcp.ids import utcnow
 from axiom_mcp.oauth import pkce
@@ -43,7 +43,7 @@ from axiom_mcp.oauth.errors import (
 )
 from axiom_mcp.oauth.grants import revoke_grant
 from axiom_mcp.oauth.params import Params
-from axiom_mcp.oauth.scopes import format_scope, ordered, split_scope
+from axiom_mcp.oauth.scopes import OFFLINE, format_scope, ordered, split_scope
 from axiom_mcp.security.secrets import new_secret
 from axiom_mcp.settings import Settings
 
@@ -74,6 +74,7 @@ async def _issue(
     resource: str | None,
     refresh_scopes: list[str],
     parent_id: str | None,
+    refreshable: bool = True,
 ) -> dict[str, Any]:
     raw, _ = await issue_access_token(
         session,
@@ -90,7 +91,7 @@ async def _issue(
         "expires_in": int(settings.access_token_ttl.total_seconds()),
         "scope": format_scope(scopes),
     }
-    if client.gets_refresh_tokens:
+    if client.gets_refresh_tokens and refreshable:
         refresh = new_secret(REFRESH_TOKEN_PREFIX)
         await oauth_tokens.add_refresh_token(
             session,
@@ -148,6 +149,7 @@ async def exchange_code(session: AsyncSession, settings: Settings, client: Clien
         resource=code.resource,
         refresh_scopes=scopes,
         parent_id=None,
+        refreshable=code.refreshable,
     )
     return TokenResponse(body)
 
@@ -180,6 +182,12 @@ async def refresh(session: AsyncSession, settings: Settings, client: ClientInfo,
         if not wanted or any(s not in granted for s in wanted):
             raise InvalidScope("A refresh may only narrow the scopes originally granted.")
         scopes = ordered(wanted)
+    consent = await find_consent(session, row.user_id, row.client_id)
+    if consent is not None:  # the person may have taken scopes away since (Connected apps)
+        allowed = split_scope(consent.scopes)
+        if OFFLINE in granted and OFFLINE not in allowed:
+            raise InvalidGrant("The person no longer lets this app stay connected; authorize again.")
+        scopes = [s for s in scopes if s in allowed]
 
     if not await oauth_tokens.mark_replaced(session, row.id, now):
         # A retry inside the grace: the successor handed out before was never used.

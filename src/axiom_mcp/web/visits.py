@@ -35,6 +35,7 @@ NOTICES = {
     "attached": "Attached.",
     "file_deleted": "The file is deleted.",
     "revoked": "Disconnected. The app can no longer reach your data.",
+    "app_changed": "Saved. The app's next call sees and does only what you chose.",
     "password": "Password changed. Other browsers were signed out.",
     "account_deleted": "Your account and everything in it are deleted.",
     "signed_out_elsewhere": "Every other browser is signed out.",

@@ -1,5 +1,6 @@
 """``/oauth/authorize``: GET validates a client's request and sends the browser to the consent page;
-POST is a signed-in user's answer to it (the original's API, called with the login token)."""
+POST is a signed-in user's answer to it (the original's API, called with the login token); an
+Allow may name the scopes the person kept (``scope``), as the consent page's checkboxes do."""
 
 from __future__ import annotations
 
@@ -19,9 +20,11 @@ from axiom_mcp.auth_service.oauth_endpoints.endpoint import (
 )
 from axiom_mcp.context import AppContext
 from axiom_mcp.data.tokens import FIRST_PARTY_CLIENT_ID, TokenInfo, token_issued_at
+from axiom_mcp.errors import ValidationFailed
 from axiom_mcp.oauth import authorize, cimd
 from axiom_mcp.oauth.errors import InvalidRequest, InvalidToken
 from axiom_mcp.oauth.params import Params
+from axiom_mcp.oauth.scopes import split_scope
 from axiom_mcp.security.bearer import bearer_token
 
 if TYPE_CHECKING:
@@ -62,12 +65,18 @@ def routes(ctx: AppContext, documents: cimd.MetadataDocuments) -> list[BaseRoute
             raise InvalidRequest('Send request_id and decision ("allow" or "deny").')
         if decision == "allow":
 
+            scope = params.get("scope")  # the scopes the person kept; absent: all it asked for
+
             async def allow(session: AsyncSession) -> str:
                 # The token's issue is this user's last login: what prompt=login is checked against.
                 issued = await token_issued_at(session, user.token_id)
-                return await authorize.approve(
-                    session, settings, request_id, user.user_id, authenticated_at=issued or LONG_AGO
-                )
+                try:
+                    return await authorize.approve(
+                        session, settings, request_id, user.user_id, authenticated_at=issued or LONG_AGO,
+                        granted=None if scope is None else split_scope(scope),
+                    )
+                except ValidationFailed as exc:
+                    raise InvalidRequest(exc.message) from exc
 
             url = await in_session(ctx, allow)
         else:
