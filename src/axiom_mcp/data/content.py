@@ -9,7 +9,8 @@ previews and search.
 
 Content written before this held plain text, or HTML nobody cleaned; it is not migrated. Whatever
 shows it as HTML (the web app's read view and editor, the MCP tools) goes through ``readable``:
-text without a single tag becomes paragraphs, anything else is sanitized on the way out.
+text without a single tag becomes paragraphs, anything else is sanitized on the way out (so old
+text that happens to hold a tag-like ``<word>`` loses it).
 """
 
 from __future__ import annotations
@@ -94,8 +95,9 @@ def guess_format(content: str) -> Format:
 
 
 def readable(stored: str) -> str:
-    """Stored content as HTML safe to show: sanitized, and text from before rich content as paragraphs."""
-    return sanitize(stored) if looks_like_html(stored) else text_to_html(stored)
+    """Stored content as HTML safe to show: sanitized, and text without a tag as paragraphs (text
+    from before rich content, or HTML sent without a tag: its entities are read as characters)."""
+    return sanitize(stored) if looks_like_html(stored) else sanitize(text_to_html(html.unescape(stored)))
 
 
 def to_read(stored: str, fmt: ReadFormat) -> str:
