@@ -53,7 +53,7 @@ class _Markup(HTMLParser):
         self.found.append(("!--", {}))
 
 
-def _dangers(stored: str) -> list[str]:
+def dangers(stored: str) -> list[str]:
     parser = _Markup()
     parser.feed(stored)
     problems = []
@@ -72,12 +72,12 @@ def _dangers(stored: str) -> list[str]:
 @pytest.mark.parametrize("fmt", content.FORMATS)
 def test_no_payload_survives_in_any_format(payload: str, fmt: content.Format) -> None:
     stored = content.to_stored(payload, fmt)
-    assert _dangers(stored) == [], stored
+    assert dangers(stored) == [], stored
     assert content.sanitize(stored) == stored  # stable: cleaning again changes nothing
 
 
 def test_the_danger_check_itself_finds_danger() -> None:
-    assert _dangers('<p onclick="x" style="y"><script></script><a href="javascript:1">a</a></p>') == [
+    assert dangers('<p onclick="x" style="y"><script></script><a href="javascript:1">a</a></p>') == [
         "p[onclick]", "p[style]", "<script>", "href='javascript:1'"]
 
 
@@ -121,3 +121,28 @@ def test_text_and_excerpt_for_previews() -> None:
     short = content.excerpt(long, 30)
     assert len(short) <= 30 and short.endswith("…") and "  " not in short
     assert content.excerpt("<p>Short</p>") == "Short"
+
+
+def test_readable_shows_content_from_before_rich_text_safely() -> None:
+    assert content.readable("line one\nline two\n\n1 < 2 & more") == "<p>line one<br>line two</p><p>1 &lt; 2 &amp; more</p>"
+    assert content.readable("a &lt; b") == "<p>a &lt; b</p>"  # tagless HTML (sent as HTML): entities are characters
+    assert content.readable('<p onclick="x">hi</p><script>alert(1)</script>') == "<p>hi</p>"
+    assert content.readable("") == ""
+    stored = content.to_stored("# T\n\n*x*", "markdown")
+    assert content.readable(stored) == stored
+
+
+def test_read_formats_and_guessed_formats() -> None:
+    stored = content.to_stored("<h2>Plan</h2><p><b>now</b></p>", "html")
+    assert content.to_read(stored, "html") == stored
+    assert content.to_read(stored, "markdown") == "## Plan\n\n**now**"
+    assert content.guess_format("<p>x</p>") == "html"
+    assert content.guess_format("**x** and 1 < 2") == "markdown"
+
+
+def test_an_excerpt_reads_only_what_it_needs_and_never_half_a_tag() -> None:
+    long = "<p>" + "word " * 50_000 + "</p>"
+    assert content.excerpt(long) == content.excerpt(long + "<p>more</p>")
+    assert len(content.excerpt(long)) <= content.EXCERPT_LENGTH
+    straddling = '<p>ab</p><a href="https://example.com/' + "y" * 100 + '">link words here and more</a>'
+    assert content.excerpt(straddling, 10) == "ab link…"  # the first 80 characters end inside the tag

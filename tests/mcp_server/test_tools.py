@@ -53,7 +53,11 @@ async def test_lists_the_tools_with_schemas_and_hints(mcp: McpService, member: M
         assert tool.annotations is not None and tool.annotations.open_world_hint is False
         assert tool.annotations.read_only_hint is tool.name.startswith(("get_", "search", "fetch"))
     assert tools["create_user_item"].input_schema["required"] == ["name"]
-    assert set(tools["get_user_items"].input_schema["properties"]) == {"page", "perPage", "search"}
+    # Items' content is read as Markdown or HTML, and written in a format (issue 14).
+    assert set(tools["get_user_items"].input_schema["properties"]) == {"page", "perPage", "search", "format"}
+    assert set(tools["get_user_tags"].input_schema["properties"]) == {"page", "perPage", "search"}
+    assert tools["get_user_item"].input_schema["properties"]["format"]["enum"] == ["markdown", "html"]
+    assert tools["create_user_item"].input_schema["properties"]["format"]["default"] == "markdown"
     assert tools["get_user_items"].input_schema["properties"]["perPage"]["maximum"] == 100
     assert tools["delete_user_tag"].annotations.destructive_hint is True  # type: ignore[union-attr]
     assert tools["create_user_tag"].annotations.destructive_hint is False  # type: ignore[union-attr]
@@ -70,14 +74,15 @@ async def test_every_tool_reads_and_changes_the_callers_data(mcp: McpService, tr
         later = await ok(client, "create_user_tag", {"name": "  later  "})
         assert (urgent["user"], later["name"]) == (user.id, "later")
 
-        item = await ok(client, "create_user_item", {"name": "Plan", "content": "<p>Q3</p>", "tags": [urgent["id"]]})
+        item = await ok(client, "create_user_item",
+                        {"name": "Plan", "content": "<p>Q3</p>", "format": "html", "tags": [urgent["id"]]})
         assert (item["name"], item["content"], item["tags"]) == ("Plan", "<p>Q3</p>", [urgent["id"]])
         assert [t["name"] for t in item["expand"]["tags"]] == ["urgent"]
         other_item = await ok(client, "create_user_item", {"name": "Notes"})
         acme = await ok(client, "create_user_client", {"name": "Acme", "accessTags": [urgent["id"], later["id"]]})
         assert sorted(acme["accessTags"]) == sorted([urgent["id"], later["id"]])
 
-        assert await ok(client, "get_user_item", {"id": item["id"]}) == {**item, "attachedFiles": []}
+        assert await ok(client, "get_user_item", {"id": item["id"], "format": "html"}) == {**item, "attachedFiles": []}
         assert await ok(client, "get_user_client", {"id": acme["id"]}) == acme
         assert await ok(client, "get_user_tag", {"id": urgent["id"]}) == urgent
 
@@ -92,7 +97,8 @@ async def test_every_tool_reads_and_changes_the_callers_data(mcp: McpService, tr
         assert [c["id"] for c in (await ok(client, "get_user_clients", {}))["items"]] == [acme["id"]]
 
         changed = await ok(client, "update_user_item", {"id": item["id"], "name": "Plan B", "tags": [later["id"]]})
-        assert (changed["name"], changed["content"], changed["tags"]) == ("Plan B", "<p>Q3</p>", [later["id"]])
+        # Content is read as Markdown unless the call asks for HTML (issue 14).
+        assert (changed["name"], changed["content"], changed["tags"]) == ("Plan B", "Q3", [later["id"]])
         renamed = await ok(client, "update_user_client", {"id": acme["id"], "name": "Acme Ltd", "accessTags": []})
         assert (renamed["name"], renamed["accessTags"]) == ("Acme Ltd", [])
         assert (await ok(client, "update_user_tag", {"id": urgent["id"], "name": "now"}))["name"] == "now"

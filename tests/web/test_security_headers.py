@@ -16,9 +16,10 @@ from tests.support.factories import TestUser
 from tests.web.helpers import own_address, submit
 
 PAGES = ["/auth", "/auth/signup", "/", "/items", "/items/new", "/tags", "/clients", "/apps", "/account",
-         "/auth/logout", "/oauth/consent?request_id=unknown", "/no-such-page", "/items/zzz", "/static/style.css"]
+         "/auth/logout", "/oauth/consent?request_id=unknown", "/no-such-page", "/items/zzz", "/items/zzz/view",
+         "/static/style.css"]
 
-PAGES_WITH_OWN_SCRIPTS = {"/", "/apps"}
+PAGES_WITH_OWN_SCRIPTS = {"/", "/apps", "/items/new"}  # /items/new: the rich-text editor (issue 14)
 
 
 def directives(response: httpx.Response) -> dict[str, str]:
@@ -33,7 +34,7 @@ async def test_every_response_refuses_to_be_framed(signed_in: httpx.AsyncClient,
     assert directives(response)["frame-ancestors"] == "'none'"
     assert response.headers["x-frame-options"] == "DENY"
     assert response.headers["x-content-type-options"] == "nosniff"
-    if path in PAGES_WITH_OWN_SCRIPTS:  # the copy button of "Connect an AI app": Axiom's own files only
+    if path in PAGES_WITH_OWN_SCRIPTS:  # the copy button, the editor: Axiom's own files only
         assert directives(response)["script-src"] == "'self'"
     else:
         assert "script-src" not in directives(response)  # default-src 'none': no script runs at all

@@ -6,6 +6,11 @@ that was sent, is cleaned by an allowlist sanitizer (nh3, the Ammonia crate): on
 attributes below survive, links only to http, https and mailto, never a script, an event handler,
 a style or a frame. Reads convert back: Markdown for models (markdownify), plain text for list
 previews and search.
+
+Content written before this held plain text, or HTML nobody cleaned; it is not migrated. Whatever
+shows it as HTML (the web app's read view and editor, the MCP tools) goes through ``readable``:
+text without a single tag becomes paragraphs, anything else is sanitized on the way out (so old
+text that happens to hold a tag-like ``<word>`` loses it).
 """
 
 from __future__ import annotations
@@ -21,6 +26,10 @@ from markdownify import markdownify
 
 Format = Literal["html", "markdown", "text"]
 FORMATS: tuple[Format, ...] = ("html", "markdown", "text")
+ReadFormat = Literal["markdown", "html"]
+"""What a model may ask to read content as."""
+
+EXCERPT_LENGTH = 200
 
 TAGS = {
     "p", "br", "hr", "h1", "h2", "h3", "h4", "h5", "h6", "strong", "b", "em", "i", "u", "s", "del", "ins",
@@ -72,6 +81,31 @@ def to_stored(content: str, fmt: Format) -> str:
     return sanitize(text_to_html(content) if fmt == "text" else content)
 
 
+_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?>")
+
+
+def looks_like_html(markup: str) -> bool:
+    """Whether ``markup`` holds at least one tag (a plain ``a < b`` does not)."""
+    return _TAG.search(markup) is not None
+
+
+def guess_format(content: str) -> Format:
+    """HTML if it holds a tag, else Markdown: what a plain form field sent without the editor means."""
+    return "html" if looks_like_html(content) else "markdown"
+
+
+def readable(stored: str) -> str:
+    """Stored content as HTML safe to show: sanitized, and text without a tag as paragraphs (text
+    from before rich content, or HTML sent without a tag: its entities are read as characters)."""
+    return sanitize(stored) if looks_like_html(stored) else sanitize(text_to_html(html.unescape(stored)))
+
+
+def to_read(stored: str, fmt: ReadFormat) -> str:
+    """Stored content as a model asked to read it."""
+    shown = readable(stored)
+    return shown if fmt == "html" else to_markdown(shown)
+
+
 def to_markdown(stored: str) -> str:
     """Stored HTML as Markdown, the way models read and write it."""
     return markdownify(stored, heading_style="ATX", bullets="-", strip=["span", "div"]).strip()
@@ -109,9 +143,28 @@ def to_text(stored: str) -> str:
     return "\n".join(line for line in lines if line)
 
 
-def excerpt(stored: str, length: int = 200) -> str:
-    """The first ``length`` characters of the text on one line, cut at a word with an ellipsis."""
-    text = " ".join(to_text(stored).split())
+_ANY_TAG = re.compile(r"""<(/?)([A-Za-z][A-Za-z0-9-]*)(?:[^>"']|"[^"]*"|'[^']*')*>""")
+
+
+def _words(markup: str) -> str:
+    """The text of ``markup`` on one line (``to_text``'s words, found by a pattern: a list page
+    makes an excerpt per record, and the parser costs several times more)."""
+    text = _ANY_TAG.sub(lambda tag: " " if tag.group(2).lower() in _BLOCKS else "", markup)
+    return " ".join(html.unescape(text).split())
+
+
+def excerpt(stored: str, length: int = EXCERPT_LENGTH) -> str:
+    """The first ``length`` characters of the text on one line, cut at a word with an ellipsis.
+
+    Only as much of the markup is read as the excerpt needs, never ending inside a tag."""
+    end = 2 * length
+    while True:
+        whole = end >= len(stored)
+        opened = stored.rfind("<", 0, end)
+        text = _words(stored if whole else stored[: opened if opened > stored.rfind(">", 0, end) else end])
+        if len(text) > length or whole:
+            break
+        end *= 4
     if len(text) <= length:
         return text
     cut = text[: length - 1].rsplit(" ", 1)[0] or text[: length - 1]

@@ -10,6 +10,7 @@ tools are built from these declarations by iterating ``KINDS``; a new kind is on
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal, get_origin
 
@@ -18,6 +19,7 @@ from pydantic.fields import FieldInfo
 from pydantic_core import SchemaValidator
 from sqlalchemy import inspect as mapper_of
 
+from axiom_mcp.data.content import excerpt
 from axiom_mcp.data.schemas import (
     ClientCreate,
     ClientOut,
@@ -45,7 +47,7 @@ class KindField:
     """What a model is told about it when creating a record."""
     about_change: str
     """... and when changing one."""
-    widget: Literal["text", "textarea", "tags"] | None = "text"
+    widget: Literal["text", "textarea", "rich", "tags"] | None = "text"
     """How the web form asks for it (None: not on the form)."""
     help: str = ""
 
@@ -57,6 +59,17 @@ class Relation:
     field: str
     attribute: str
     """The ORM relationship holding them."""
+
+
+@dataclass(frozen=True)
+class Derived:
+    """An output field computed from a stored column when a record is read (an item's excerpt).
+
+    It follows its source column in the output model, so every reader writes it right after."""
+
+    name: str
+    source: str
+    compute: Callable[[str], str]
 
 
 @dataclass(frozen=True, eq=False)
@@ -75,6 +88,10 @@ class Kind:
     searched: str
     """The searched columns in words (``name or content``)."""
     relation: Relation | None = None
+    rich: str | None = None
+    """The field holding rich text: stored as sanitized HTML (data/content.py), written in the
+    ``format`` its input models name."""
+    derived: tuple[Derived, ...] = ()
     create_title: str = ""
     create_about: str = ""
     update_title: str = ""
@@ -94,9 +111,13 @@ class Kind:
     """Validates a ``page`` from values read from the database (data/lists.py)."""
 
     def __post_init__(self) -> None:
-        own = [name for name in self.out.model_fields if name not in ("id", "user", "created", "updated", "expand")]
+        skipped = {"id", "user", "created", "updated", "expand", *(d.name for d in self.derived)}
+        own = [name for name in self.out.model_fields if name not in skipped]
         if self.relation is not None:
             own.remove(self.relation.field)
+        order = list(self.out.model_fields)
+        for derived in self.derived:
+            assert order.index(derived.name) == order.index(derived.source) + 1, derived
         object.__setattr__(self, "columns", tuple(own))
         lists = tuple(c for c in own if get_origin(self.out.model_fields[c].annotation) is list)
         object.__setattr__(self, "list_columns", lists)
@@ -151,8 +172,9 @@ ITEMS = Kind(
     update=ItemUpdate,
     fields=(
         _NAME,
-        KindField("content", "Content", "The item's text (plain text or HTML).", "New text; omit to keep it.",
-                  widget="textarea", help="Text or HTML."),
+        KindField("content", "Content", "The item's text, written in `format`.",
+                  "New text, written in `format`; omit to keep it.", widget="rich",
+                  help="Write in Markdown (**bold**, *italic*, - lists, [links](https://…)) or HTML."),
         KindField("tags", "Tags", "Ids of your tags (see get_user_tags); an id that is not one of your tags is refused.",
                   "The item's complete new list of tag ids (replaces the old list); omit to keep it, [] to remove all.",
                   widget="tags", help="Tags help you and your apps find the item."),
@@ -162,9 +184,12 @@ ITEMS = Kind(
     search=("name", "content"),
     searched="name or content",
     relation=Relation("tags", "tags"),
+    rich="content",
+    derived=(Derived("excerpt", "content", excerpt),),
     create_title="Create an item",
-    create_about="Create an item for the user. `name` is required; `content` is its text (plain or HTML); "
-    "`tags` are ids of the user's own tags (create tags first with create_user_tag).",
+    create_about="Create an item for the user. `name` is required; `content` is its text, in Markdown unless "
+    "`format` says html or text (it is kept as sanitized HTML); `tags` are ids of the user's own tags (create "
+    "tags first with create_user_tag).",
     update_title="Change an item",
     update_about="Change one of the user's items by id. Give only what changes; `tags` and `files` replace "
     "the whole list.",

@@ -3,6 +3,7 @@ to one owner.
 
 A tag list in input (an item's ``tags``, a client's ``accessTags``) must name the owner's own tags;
 anything else is refused naming the field, so nobody can attach (or learn of) another user's tag.
+A kind's rich text is stored as sanitized HTML, whatever ``format`` it was written in.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from sqlalchemy import Select, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from axiom_mcp.data.content import to_stored
 from axiom_mcp.data.counts import forget_count
 from axiom_mcp.data.kinds import Kind
 from axiom_mcp.data.lists import Source, list_page, page_data
@@ -34,6 +36,8 @@ def record_out(kind: Kind, row: Any) -> Any:
     for column in kind.columns:
         value = getattr(row, column)
         values[column] = list(value) if isinstance(value, list) else value
+    for derived in kind.derived:
+        values[derived.name] = derived.compute(values[derived.source])
     if kind.relation is not None:
         # The same order whether the record was just built from input or loaded (relationship order_by).
         tags = [tag_out(t) for t in sorted(getattr(row, kind.relation.attribute), key=lambda t: (t.name, t.id))]
@@ -78,9 +82,11 @@ async def _assign(session: AsyncSession, kind: Kind, user_id: str, row: Any, dat
     """``data``'s fields written onto ``row``; None (a patch's left-out field) keeps the value."""
     for name in type(data).model_fields:
         value = getattr(data, name)
-        if value is None:
+        if value is None or (kind.rich is not None and name == "format"):
             continue
-        if kind.relation is not None and name == kind.relation.field:
+        if name == kind.rich:
+            value = to_stored(value, data.format)  # type: ignore[attr-defined]
+        elif kind.relation is not None and name == kind.relation.field:
             value = await _owned_tags(session, user_id, value, name)
         elif isinstance(value, list):
             value = list(value)

@@ -15,6 +15,7 @@ from pydantic import (
 )
 from pydantic_core import SchemaValidator
 
+from axiom_mcp.data.content import Format
 from axiom_mcp.db.tables import CONTENT_MAX, NAME_MAX
 from axiom_mcp.ids import ID_LENGTH
 
@@ -98,6 +99,9 @@ class ItemExpand(BaseModel):
 class ItemOut(Record):
     name: str
     content: str
+    """Sanitized HTML."""
+    excerpt: str
+    """The content's first words as plain text, for previews (derived, never stored)."""
     files: list[str]
     tags: list[str]
     expand: ItemExpand
@@ -162,11 +166,17 @@ class TagUpdate(_Patch):
     name: Name | None = None
 
 
+ContentFormat = Annotated[
+    Format, Field(description="What `content` is written in: html (the default), markdown or text; stored as sanitized HTML.")
+]
+
+
 class ItemCreate(_Input):
     name: Name
     content: Content = ""
     tags: TagIds = []
     files: FileNames = []
+    format: ContentFormat = "html"
 
 
 class ItemUpdate(_Patch):
@@ -174,6 +184,7 @@ class ItemUpdate(_Patch):
     content: Content | None = None
     tags: TagIds | None = None
     files: FileNames | None = None
+    format: ContentFormat = "html"
 
 
 class ClientCreate(_Input):

@@ -32,6 +32,7 @@ import pydantic_core
 
 from axiom_mcp.context import AppContext
 from axiom_mcp.data import files, records, users
+from axiom_mcp.data.content import Format, ReadFormat, to_read
 from axiom_mcp.data.files import FileOut
 from axiom_mcp.data.kinds import ITEMS, KINDS, Kind
 from axiom_mcp.data.activity import Action
@@ -92,6 +93,14 @@ PerPageArg = Annotated[
 ]
 SearchArg = Annotated[
     str, Field(max_length=MAX_QUERY, description="Only records whose text contains this (case-insensitive); empty for all.")
+]
+ReadFormatArg = Annotated[
+    ReadFormat, Field(description="How to return `content`: markdown (the default) or html (sanitized).")
+]
+WriteFormatArg = Annotated[
+    Format,
+    Field(description="What `content` is written in: markdown (the default), html or text. It is kept as sanitized "
+          "HTML; the answer's `content` is Markdown, or HTML if this is html."),
 ]
 
 
@@ -327,16 +336,26 @@ def _kind_tools(app: AppContext, kind: Kind) -> list[ToolSpec]:
         except AxiomError as exc:
             raise _failure(exc, kind) from exc
 
+    def shown(record: Any, fmt: ReadFormat) -> Any:
+        """A record with its rich text as the caller reads it."""
+        if kind.rich is None:
+            return record
+        return record.model_copy(update={kind.rich: to_read(getattr(record, kind.rich), fmt)})
+
     async def list_records(
-        ctx: Context, page: PageArg = 1, perPage: PerPageArg = 30, search: SearchArg = ""  # noqa: N803
-    ) -> page_type:  # type: ignore[valid-type]
+        ctx: Context, page: int = 1, perPage: int = 30, search: str = "", format: ReadFormat = "markdown"  # noqa: A002, N803
+    ) -> Any:
         user_id = caller(ctx).user_id
         params = _build(PageQuery, {"q": "search"}, page=page, perPage=perPage, q=search)
-        return await records.list_records_data(kind, app.db, user_id, params)  # the read pool, JSON-ready
+        data = await records.list_records_data(kind, app.db, user_id, params)  # the read pool, JSON-ready
+        if kind.rich is not None:
+            for record in data["items"]:
+                record[kind.rich] = to_read(record[kind.rich], format)
+        return data
 
     with_files = kind is ITEMS
 
-    async def get_record(ctx: Context, id: RecordIdArg) -> ItemWithFiles if with_files else kind.out:  # type: ignore[valid-type]  # noqa: A002
+    async def get_record(ctx: Context, id: str, format: ReadFormat = "markdown") -> Any:  # noqa: A002
         user_id = caller(ctx).user_id
 
         async def read(session: Any) -> Any:
@@ -346,43 +365,63 @@ def _kind_tools(app: AppContext, kind: Kind) -> list[ToolSpec]:
             listed = await files.list_files(session, user_id, id)
             return ItemWithFiles(**dict(record), attachedFiles=[attached(f) for f in listed])
 
-        return await in_session(read)
+        return shown(await in_session(read), format)
+
+    def written(arguments: dict[str, Any]) -> tuple[dict[str, Any], ReadFormat]:
+        """The input model's values (a rich kind's ``format`` defaults to Markdown here, since models
+        write it), and the format the answer's rich text is read back in."""
+        if kind.rich is None:
+            return arguments, "markdown"
+        fmt = arguments.pop("format", None) or "markdown"
+        return {**arguments, "format": fmt}, "html" if fmt == "html" else "markdown"
 
     async def create_record(ctx: Context, **arguments: Any) -> Any:
         user_id = caller(ctx).user_id
-        data = _build(kind.create, **arguments)
-        return await in_session(lambda s: records.create_record(kind, s, user_id, data))
+        values, answer = written(arguments)
+        data = _build(kind.create, **values)
+        return shown(await in_session(lambda s: records.create_record(kind, s, user_id, data)), answer)
 
     names = [field.name for field in kind.fields]
 
     async def update_record(ctx: Context, id: str, **arguments: Any) -> Any:  # noqa: A002
         user_id = caller(ctx).user_id
-        changes = {k: v for k, v in arguments.items() if v is not None}
+        values, answer = written(arguments)
+        changes = {k: v for k, v in values.items() if v is not None and k != "format"}
         if not changes:
             wanted = f"'{names[0]}'" if len(names) == 1 else "at least one of " + ", ".join(f"'{n}'" for n in names)
             raise ToolError(f"Nothing to change: give {wanted}.")
-        data = _build(kind.update, **changes)
-        return await in_session(lambda s: records.update_record(kind, s, user_id, id, data))
+        data = _build(kind.update, **changes, **({"format": values["format"]} if kind.rich else {}))
+        return shown(await in_session(lambda s: records.update_record(kind, s, user_id, id, data)), answer)
 
     async def delete_record(ctx: Context, id: RecordIdArg) -> Deleted:  # noqa: A002
         user_id = caller(ctx).user_id
         await files.remove_blobs(app.blobs, await in_session(lambda s: records.delete_record(kind, s, user_id, id)))
         return Deleted(id=id)
 
+    def parameter(name: str, annotation: Any, default: Any = inspect.Parameter.empty) -> inspect.Parameter:
+        return inspect.Parameter(name, keyword, annotation=annotation, default=default)
+
+    reading = [parameter("format", ReadFormatArg, "markdown")] if kind.rich else []
+    writing = [parameter("format", WriteFormatArg, "markdown")] if kind.rich else []
+    _with_signature(list_records, f"get_user_{plural}", [
+        parameter("page", PageArg, 1), parameter("perPage", PerPageArg, 30), parameter("search", SearchArg, ""),
+        *reading,
+    ], page_type)
+    _with_signature(get_record, f"get_user_{one}", [parameter("id", RecordIdArg), *reading],
+                    ItemWithFiles if with_files else kind.out)
     defaults = {name: info.default for name, info in kind.create.model_fields.items() if not info.is_required()}
     _with_signature(create_record, f"create_user_{one}", [
-        inspect.Parameter(f.name, keyword, annotation=_argument(kind, f.name, f.about, changing=False),
-                          default=defaults.get(f.name, inspect.Parameter.empty))
-        for f in kind.fields
+        *(parameter(f.name, _argument(kind, f.name, f.about, changing=False),
+                    defaults.get(f.name, inspect.Parameter.empty)) for f in kind.fields),
+        *writing,
     ], kind.out)
     _with_signature(update_record, f"update_user_{one}", [
-        inspect.Parameter("id", keyword, annotation=RecordIdArg),
-        *(inspect.Parameter(f.name, keyword, annotation=_argument(kind, f.name, f.about_change, changing=True),
-                            default=None) for f in kind.fields),
+        parameter("id", RecordIdArg),
+        *(parameter(f.name, _argument(kind, f.name, f.about_change, changing=True), None) for f in kind.fields),
+        *writing,
     ], kind.out)
+    rich_reading = f" `{kind.rich}` comes as Markdown, or as HTML if `format` is html." if kind.rich else ""
     # The SDK names each tool's argument model after its function ("<name>Arguments").
-    list_records.__name__ = list_records.__qualname__ = f"get_user_{plural}"
-    get_record.__name__ = get_record.__qualname__ = f"get_user_{one}"
     delete_record.__name__ = delete_record.__qualname__ = f"delete_user_{one}"
 
     # An update overwrites what was there (destructive in MCP's sense) and repeating it is
@@ -392,12 +431,13 @@ def _kind_tools(app: AppContext, kind: Kind) -> list[ToolSpec]:
             list_records, f"get_user_{plural}", f"List your {plural}", read,
             f"List the signed-in user's {plural}, newest first, one page at a time. `search` keeps only "
             f"{plural} whose {kind.searched} contains the text. The result has `items` (the {plural}) and "
-            "`page`, `perPage`, `totalItems`, `totalPages`; ask for the next page while `page` < `totalPages`.",
+            "`page`, `perPage`, `totalItems`, `totalPages`; ask for the next page while `page` < `totalPages`."
+            + rich_reading,
             _reading(f"List your {plural}"),
         ),
         ToolSpec(
             get_record, f"get_user_{one}", f"Get one of your {plural}", read,
-            f"Get one of the user's {plural} by its id (ids come from get_user_{plural})."
+            f"Get one of the user's {plural} by its id (ids come from get_user_{plural})." + rich_reading
             + (" `attachedFiles` are its files, each readable with resources/read at its `uri`." if with_files else ""),
             _reading(f"Get one of your {plural}"),
         ),

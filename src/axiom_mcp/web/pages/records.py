@@ -1,5 +1,10 @@
 """The dashboard's pages for every kind of record (data/kinds.py): list (search, pages), create,
-edit, delete.
+edit, delete, and for a kind with rich text a page to read one record.
+
+Rich text is edited in web/static/editor.js (a toolbar over an editable area, posting HTML with
+``format=html``); without JavaScript its textarea takes Markdown or HTML, told apart by
+``content.guess_format``. Either way the data layer stores it sanitized, and every page shows it
+through ``content.readable``, never as it was posted.
 
 One set of handlers serves every kind; every read and write goes through ``axiom_mcp.data.records``,
 which checks ownership (another user's record is a 404 here too).
@@ -17,12 +22,13 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from axiom_mcp.data import files, records
+from axiom_mcp.data.content import FORMATS, guess_format, readable, to_stored
 from axiom_mcp.data.kinds import ITEMS, KINDS, TAGS, Kind
 from axiom_mcp.data.schemas import MAX_PAGE, MAX_PER_PAGE, MAX_QUERY, PageQuery, TagOut, is_record_id
 from axiom_mcp.errors import NotFoundError, ValidationFailed
 from axiom_mcp.web.forms import field_errors, text
 from axiom_mcp.web.pages.item_files import files_context
-from axiom_mcp.web.security import PAGE_WITH_UPLOADS
+from axiom_mcp.web.security import PAGE_WITH_SCRIPTS, PAGE_WITH_UPLOADS
 from axiom_mcp.web.visits import Visit, signed_in
 
 PER_PAGE = 20
@@ -90,15 +96,29 @@ def _values_from_form(kind: Kind, visit: Visit) -> dict[str, Any]:
     for spec in form_fields(kind):
         if spec.widget == "tags":
             values[spec.name] = visit.form.getlist(spec.name)
-        elif spec.widget == "textarea":
+        elif spec.widget in ("textarea", "rich"):
             values[spec.name] = text(visit.form.get(spec.name))
         else:
             values[spec.name] = visit.form.get(spec.name)
+    if kind.rich is not None:
+        sent = visit.form.get("format")
+        values["format"] = sent if sent in FORMATS else guess_format(values.get(kind.rich) or "")
     return values
 
 
 def _values_from_record(kind: Kind, record: Any) -> dict[str, Any]:
-    return {spec.name: getattr(record, spec.name) for spec in form_fields(kind)}
+    values = {spec.name: getattr(record, spec.name) for spec in form_fields(kind)}
+    if kind.rich is not None:
+        values[kind.rich] = readable(values[kind.rich])
+    return values
+
+
+def _shown_again(kind: Kind, values: dict[str, Any]) -> dict[str, Any]:
+    """Posted values put back in a form with errors: rich text as it would be stored (the editor
+    loads it as HTML, so never as it was posted)."""
+    if kind.rich is None:
+        return values
+    return {**values, kind.rich: to_stored(values.get(kind.rich) or "", values["format"])}
 
 
 async def _form_page(visit: Visit, kind: Kind, *, record: Any | None, values: dict[str, Any],
@@ -107,11 +127,13 @@ async def _form_page(visit: Visit, kind: Kind, *, record: Any | None, values: di
     if kind.relation is not None:
         tags = await all_tags(visit.ctx.db, visit.user_id)
     title = f"Edit {kind.one}" if record is not None else f"New {kind.one}"
-    # An item's page also lists its files and takes uploads (uploads.js: progress, drag and drop).
+    # An item's page also lists its files and takes uploads (uploads.js: progress, drag and drop); a
+    # kind with rich text loads the editor (editor.js).
     attachments = await files_context(visit, record.id) if record is not None and kind is ITEMS else {}
-    return visit.render("record_form.html", status=status, headers=PAGE_WITH_UPLOADS if attachments else None,
-                        title=title, section=kind.many, kind=kind, fields=form_fields(kind), record=record,
-                        values=values, errors=errors, tags=tags, **attachments)
+    headers = PAGE_WITH_UPLOADS if attachments else PAGE_WITH_SCRIPTS if kind.rich is not None else None
+    return visit.render("record_form.html", status=status, headers=headers, title=title, section=kind.many,
+                        kind=kind, fields=form_fields(kind), record=record, values=values, errors=errors, tags=tags,
+                        **attachments)
 
 
 @signed_in
@@ -147,7 +169,8 @@ async def new_record(request: Request, visit: Visit) -> Response:
         return await _form_page(visit, kind, record=None, values=empty, errors={})
     record, errors, values = await _save(visit, kind, None)
     if errors:
-        return await _form_page(visit, kind, record=None, values=values, errors=errors, status=400)
+        return await _form_page(visit, kind, record=None, values=_shown_again(kind, values), errors=errors,
+                                status=400)
     return visit.redirect(f"/{kind.many}", notice="created")
 
 
@@ -160,8 +183,20 @@ async def edit_record(request: Request, visit: Visit) -> Response:
         return await _form_page(visit, kind, record=record, values=_values_from_record(kind, record), errors={})
     saved, errors, values = await _save(visit, kind, record_id)
     if errors:
-        return await _form_page(visit, kind, record=record, values=values, errors=errors, status=400)
+        return await _form_page(visit, kind, record=record, values=_shown_again(kind, values), errors=errors,
+                                status=400)
     return visit.redirect(f"/{kind.many}", notice="saved")
+
+
+@signed_in
+async def view_record(request: Request, visit: Visit) -> Response:
+    """A record to read: its rich text shown as sanitized HTML, with Edit and Delete."""
+    kind, record_id = _kind(request), _record_id(request)
+    async with visit.ctx.db.session() as session:
+        record = await records.get_record(kind, session, visit.user_id, record_id)
+    assert kind.rich is not None
+    return visit.render("record_view.html", title=record.name, section=kind.many, kind=kind, record=record,
+                        shown=readable(getattr(record, kind.rich)))
 
 
 @signed_in
@@ -196,5 +231,7 @@ def routes() -> list[Route]:
             Route(f"/{slug}/{{record_id}}", _bound(kind, edit_record), methods=["GET", "POST"], name=f"{slug}_edit"),
             Route(f"/{slug}/{{record_id}}/delete", _bound(kind, delete_record), methods=["GET", "POST"],
                   name=f"{slug}_delete"),
+            *([Route(f"/{slug}/{{record_id}}/view", _bound(kind, view_record), methods=["GET"], name=f"{slug}_view")]
+              if kind.rich is not None else []),
         )
     ]
