@@ -11,7 +11,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from dataclasses import asdict, dataclass, field
+import os
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
@@ -23,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from axiom_mcp.data.schemas import Page, UtcTime
 from axiom_mcp.db.engine import Database
 from axiom_mcp.db.tables import Activity, User
-from axiom_mcp.ids import new_id, utcnow
+from axiom_mcp.ids import utcnow
 
 log = logging.getLogger("axiom.activity")
 
@@ -44,12 +45,13 @@ class Action:
     at: datetime = field(default_factory=utcnow)
 
     def row(self) -> dict[str, Any]:
-        values = asdict(self)
-        values["id"] = new_id()
-        values["record_ids"] = list(self.record_ids[:MAX_RECORD_IDS])
-        values["action"] = self.action[:200]
-        values["error"] = None if self.error is None else self.error[:64]
-        return values
+        """The table row (built by hand: ``dataclasses.asdict`` deep-copies, on every tool call)."""
+        return {
+            "id": os.urandom(8).hex()[:15],  # one random read, not new_id's fifteen: only a key
+            "user_id": self.user_id, "client_id": self.client_id, "surface": self.surface,
+            "action": self.action[:200], "record_ids": list(self.record_ids[:MAX_RECORD_IDS]),
+            "ok": self.ok, "error": None if self.error is None else self.error[:64], "at": self.at,
+        }
 
 
 class ActionOut(BaseModel):

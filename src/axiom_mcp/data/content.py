@@ -16,6 +16,7 @@ text that happens to hold a tag-like ``<word>`` loses it).
 from __future__ import annotations
 
 import html
+from collections import OrderedDict
 import re
 from html.parser import HTMLParser
 from typing import Literal
@@ -101,7 +102,32 @@ def readable(stored: str) -> str:
 
 
 def to_read(stored: str, fmt: ReadFormat) -> str:
-    """Stored content as a model asked to read it."""
+    """Stored content as a model asked to read it.
+
+    Remembered for notes up to ``READ_CACHE_MAX_CHARS`` (most of them): the same items are read over
+    and over by list tools, and sanitizing and converting one costs more than the rest of the call
+    (bench/README.md). The answer depends only on the text, so a remembered one is never stale.
+    """
+    if len(stored) > READ_CACHE_MAX_CHARS:
+        return _to_read(stored, fmt)
+    key = (fmt, stored)
+    found = _read_cache.get(key)
+    if found is None:
+        found = _read_cache[key] = _to_read(stored, fmt)
+        if len(_read_cache) > READ_CACHE_ENTRIES:
+            _read_cache.popitem(last=False)
+    else:
+        _read_cache.move_to_end(key)
+    return found
+
+
+READ_CACHE_MAX_CHARS = 16_384
+READ_CACHE_ENTRIES = 4096
+"""At most 4,096 notes of at most 16 KiB each: a bound of ~130 MiB with their answers, far less in practice."""
+_read_cache: OrderedDict[tuple[str, str], str] = OrderedDict()
+
+
+def _to_read(stored: str, fmt: ReadFormat) -> str:
     shown = readable(stored)
     return shown if fmt == "html" else to_markdown(shown)
 
