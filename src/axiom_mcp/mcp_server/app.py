@@ -28,7 +28,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+from mcp.server.context import ServerRequestContext
 from mcp.server.mcpserver import MCPServer
+from mcp_types import ListToolsResult, PaginatedRequestParams
 from starlette.applications import Starlette
 from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Route, request_response
@@ -36,7 +38,7 @@ from starlette.types import ASGIApp
 
 from axiom_mcp import __version__
 from axiom_mcp.context import AppContext
-from axiom_mcp.mcp_server.auth import BearerAuth, Challenges
+from axiom_mcp.mcp_server.auth import BearerAuth, Challenges, McpUser
 from axiom_mcp.mcp_server.health import health_endpoint
 from axiom_mcp.mcp_server.metadata import AS_METADATA_PATH, PRM_PATH, metadata_endpoints
 from axiom_mcp.mcp_server.token_verifier import McpTokenVerifier
@@ -61,15 +63,43 @@ _CORS_REQUEST_HEADERS = [
 _CORS_RESPONSE_HEADERS = ["Mcp-Session-Id", "MCP-Protocol-Version", "WWW-Authenticate"]
 
 
+class AxiomServer(MCPServer):
+    """The SDK server, listing to each connection only the tools its view allows.
+
+    The SDK lists every registered tool to everyone; ``tools/list`` is answered here instead,
+    through ``AxiomTool.listed_for`` with the caller's view (``data.access``), so a connection
+    restricted to a client profile is not offered the client-profile tools (calling one anyway is
+    refused by the data layer). The SDK binds its handler to ``self`` in ``__init__``, so this
+    override is what it calls.
+    """
+
+    def __init__(self, app: AppContext, tools: list[AxiomTool], **settings: Any) -> None:
+        self._app = app
+        self._axiom_tools = {tool.name: tool for tool in tools}
+        super().__init__(tools=tools, **settings)
+
+    async def _handle_list_tools(
+        self, ctx: ServerRequestContext[Any], params: PaginatedRequestParams | None
+    ) -> ListToolsResult:
+        listed = await self.list_tools()
+        request = ctx.request
+        user = getattr(request, "scope", {}).get("user") if request is not None else None
+        if not isinstance(user, McpUser):  # every endpoint sits behind BearerAuth; nothing to narrow
+            return ListToolsResult(tools=listed)
+        view = await self._app.views.of(user.info.user_id, user.info.client_id)
+        return ListToolsResult(tools=[t for t in listed if self._axiom_tools[t.name].listed_for(view)])
+
+
 def build_mcp_server(ctx: AppContext) -> tuple[MCPServer, list[AxiomTool], dict[str, str]]:
     """The SDK server with every tool, the tools, and the scope each tool needs."""
     tools, scopes = build_tools(ctx)
-    server: MCPServer = MCPServer(
+    server: MCPServer = AxiomServer(
+        ctx,
+        tools,
         name="axiom",
         title="Axiom",
         version=__version__,
         instructions=INSTRUCTIONS,
-        tools=tools,
         subscriptions=False,  # nothing to subscribe to; keeps `subscriptions/listen` unserved
         log_level=ctx.settings.log_level.upper(),  # type: ignore[arg-type]
     )

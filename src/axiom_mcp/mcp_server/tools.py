@@ -3,8 +3,10 @@
 Every tool takes the caller from the verified token of the HTTP request that carried the call
 (``auth.BearerAuth`` put it there), checks the tool's scope before anything else
 (``AxiomTool.run``; the scope is declared beside the tool in ``tool_specs``), and calls the same data layer as
-the REST API with the token's user id, so ownership is decided in one place
-(``axiom_mcp.data``): another user's id is "not found", exactly like an id that never existed.
+the REST API with the token's connection's view (``data.access``: its user, and the client profile
+it may be restricted to), so ownership and access are decided in one place (``axiom_mcp.data``):
+another user's id, or one outside the view, is "not found", exactly like an id that never existed.
+A restricted connection is not offered the tools of a kind it cannot touch (``listed_for``).
 
 Failures the caller can fix are tool errors (results with ``isError``) whose text says what was
 wrong, because a model reads them: an unknown id, a missing or invalid argument, an unknown
@@ -30,6 +32,7 @@ import pydantic_core
 
 from axiom_mcp.context import AppContext
 from axiom_mcp.data import records, users
+from axiom_mcp.data.access import View
 from axiom_mcp.data.kinds import KINDS, Kind
 from axiom_mcp.data.activity import Action
 from axiom_mcp.data.schemas import MAX_PAGE, MAX_PER_PAGE, MAX_QUERY, PageQuery, ProfileOut, is_record_id
@@ -119,6 +122,13 @@ class AxiomTool(Tool):
     """The OAuth scope a call needs (set by ``build_tools``)."""
     activity: Any = None
     """Where each call is recorded (the process's ``ActivityLog``, set by ``build_tools``)."""
+    kind: Any = None
+    """The ``Kind`` whose records the tool works on (None: the profile)."""
+
+    def listed_for(self, view: View) -> bool:
+        """Whether a connection with ``view`` is offered this tool (calling it anyway is refused
+        by the data layer, which words why)."""
+        return not view.restricted or self.kind is None or self.kind.in_a_view != "hidden"
 
     @cached_property
     def argument_names(self) -> frozenset[str]:
@@ -244,6 +254,12 @@ def caller(context: Context | DirectCall, scope: str | None = None) -> TokenInfo
 # --- the tools ----------------------------------------------------------------------------------
 
 
+async def view_of(app: AppContext, context: Context | DirectCall) -> View:
+    """What the connection of this call sees (cached per connection, data/access.Views)."""
+    token = caller(context)
+    return await app.views.of(token.user_id, token.client_id)
+
+
 @dataclass(frozen=True)
 class ToolSpec:
     fn: Callable[..., Awaitable[Any]]
@@ -252,6 +268,7 @@ class ToolSpec:
     scope: str
     description: str
     annotations: ToolAnnotations
+    kind: Kind | None = None
 
 
 def _reading(title: str) -> ToolAnnotations:
@@ -290,43 +307,47 @@ def _kind_tools(app: AppContext, kind: Kind) -> list[ToolSpec]:
     page_type = kind.page
     keyword = inspect.Parameter.POSITIONAL_OR_KEYWORD
 
-    async def in_session(action: Callable[[Any], Awaitable[Any]]) -> Any:  # the action gets a database session
+    async def in_session(action: Callable[[Any], Awaitable[Any]], session: bool = True) -> Any:
+        """The action's result (given a database session, or None: a list reads from the read
+        pool, JSON-ready), its errors as tool errors."""
         try:
-            async with app.db.session() as session:
-                return await action(session)
+            if not session:
+                return await action(None)
+            async with app.db.session() as opened:
+                return await action(opened)
         except AxiomError as exc:
             raise _failure(exc, kind) from exc
 
     async def list_records(
         ctx: Context, page: PageArg = 1, perPage: PerPageArg = 30, search: SearchArg = ""  # noqa: N803
     ) -> page_type:  # type: ignore[valid-type]
-        user_id = caller(ctx).user_id
+        view = await view_of(app, ctx)
         params = _build(PageQuery, {"q": "search"}, page=page, perPage=perPage, q=search)
-        return await records.list_records_data(kind, app.db, user_id, params)  # the read pool, JSON-ready
+        return await in_session(lambda _: records.list_records_data(kind, app.db, view, params), session=False)
 
     async def get_record(ctx: Context, id: RecordIdArg) -> kind.out:  # type: ignore[name-defined]  # noqa: A002
-        user_id = caller(ctx).user_id
-        return await in_session(lambda s: records.get_record(kind, s, user_id, id))
+        view = await view_of(app, ctx)
+        return await in_session(lambda s: records.get_record(kind, s, view, id))
 
     async def create_record(ctx: Context, **arguments: Any) -> Any:
-        user_id = caller(ctx).user_id
+        view = await view_of(app, ctx)
         data = _build(kind.create, **arguments)
-        return await in_session(lambda s: records.create_record(kind, s, user_id, data))
+        return await in_session(lambda s: records.create_record(kind, s, view, data))
 
     names = [field.name for field in kind.fields]
 
     async def update_record(ctx: Context, id: str, **arguments: Any) -> Any:  # noqa: A002
-        user_id = caller(ctx).user_id
+        view = await view_of(app, ctx)
         changes = {k: v for k, v in arguments.items() if v is not None}
         if not changes:
             wanted = f"'{names[0]}'" if len(names) == 1 else "at least one of " + ", ".join(f"'{n}'" for n in names)
             raise ToolError(f"Nothing to change: give {wanted}.")
         data = _build(kind.update, **changes)
-        return await in_session(lambda s: records.update_record(kind, s, user_id, id, data))
+        return await in_session(lambda s: records.update_record(kind, s, view, id, data))
 
     async def delete_record(ctx: Context, id: RecordIdArg) -> Deleted:  # noqa: A002
-        user_id = caller(ctx).user_id
-        await in_session(lambda s: records.delete_record(kind, s, user_id, id))
+        view = await view_of(app, ctx)
+        await in_session(lambda s: records.delete_record(kind, s, view, id))
         return Deleted(id=id)
 
     defaults = {name: info.default for name, info in kind.create.model_fields.items() if not info.is_required()}
@@ -353,25 +374,25 @@ def _kind_tools(app: AppContext, kind: Kind) -> list[ToolSpec]:
             f"List the signed-in user's {plural}, newest first, one page at a time. `search` keeps only "
             f"{plural} whose {kind.searched} contains the text. The result has `items` (the {plural}) and "
             "`page`, `perPage`, `totalItems`, `totalPages`; ask for the next page while `page` < `totalPages`.",
-            _reading(f"List your {plural}"),
+            _reading(f"List your {plural}"), kind,
         ),
         ToolSpec(
             get_record, f"get_user_{one}", f"Get one of your {plural}", read,
             f"Get one of the user's {plural} by its id (ids come from get_user_{plural}).",
-            _reading(f"Get one of your {plural}"),
+            _reading(f"Get one of your {plural}"), kind,
         ),
         ToolSpec(
             create_record, f"create_user_{one}", kind.create_title, write, kind.create_about,
-            _writing(kind.create_title, destructive=False, idempotent=False),
+            _writing(kind.create_title, destructive=False, idempotent=False), kind,
         ),
         ToolSpec(
             update_record, f"update_user_{one}", kind.update_title, write, kind.update_about,
-            _writing(kind.update_title, destructive=True, idempotent=True),
+            _writing(kind.update_title, destructive=True, idempotent=True), kind,
         ),
         ToolSpec(
             delete_record, f"delete_user_{one}", f"Delete a {one}", write,
             f"Delete one of the user's {plural} for good, by its id. This cannot be undone.",
-            _writing(f"Delete a {one}", destructive=True, idempotent=True),
+            _writing(f"Delete a {one}", destructive=True, idempotent=True), kind,
         ),
     ]
 
@@ -406,5 +427,6 @@ def build_tools(app: AppContext) -> tuple[list[AxiomTool], dict[str, str]]:
         )
         tool.scope = spec.scope
         tool.activity = app.activity
+        tool.kind = spec.kind
         tools.append(tool)
     return tools, {spec.name: spec.scope for spec in specs}

@@ -26,6 +26,7 @@ from axiom_mcp.web.pages import (
     password_reset,
     profile,
     records,
+    seen_by,
     signins,
     your_data,
 )
@@ -47,6 +48,7 @@ def create_web_app(ctx: AppContext) -> Starlette:
         *email.routes,
         *consent.routes,
         *apps.routes,
+        *seen_by.routes,
         *records.routes(),
         *profile.routes,
         *signins.routes,
