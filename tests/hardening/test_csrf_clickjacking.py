@@ -69,6 +69,7 @@ WEB_ROUTES: dict[str, dict[str, str] | None] = {
     "/oauth/consent": {"request_id": "{request_id}", "decision": "allow"},
     "/oauth/authorize": None,
     "/robots.txt": None,
+    "/clients/{record_id}/items": None,
     **{
         path: fields
         for plural in ("items", "clients", "tags")

@@ -11,7 +11,8 @@ call into pydantic's core. tests/data/test_lists.py holds both to the ORM path, 
 A connection restricted to a client profile (``access.View``) gets the same one statement with
 the access tags bound: an EXISTS on the link table keeps the records carrying one of them, the
 LEFT JOIN brings only those tags along (``Kind.in_a_view``: ``tags`` keeps the tags themselves);
-such a page uses neither the count cache nor the marks, which hold the owner's whole list.
+its total is kept apart in the count cache (per access tags), and it never seeks from the marks,
+which rank the owner's whole list.
 
 ``source`` is a ``Database`` (its read pool, db/reads.py: committed data) or an ``AsyncSession``
 (the same SQL on that session's connection: it sees the session's uncommitted writes).
@@ -270,8 +271,9 @@ async def page_data(source: Source, kind: Kind, who: Who, params: PageQuery) -> 
         return _page(params, 0, [])
     dialect = _dialect(source)
     searching = bool(params.q)
-    cache = count_cache(source) if not searching and not view.restricted else None
-    cached = cache.get(user_id, kind.many) if cache is not None else None
+    view_key = " ".join(allowed)
+    cache = count_cache(source) if not searching else None
+    cached = cache.get(user_id, kind.many, view_key) if cache is not None else None
     counting = not searching and cached is None
     page_sql, count_sql = _statements(kind, dialect, searching, counting, False, len(allowed))
     where_args: list[Any] = [user_id]
@@ -297,7 +299,7 @@ async def page_data(source: Source, kind: Kind, who: Who, params: PageQuery) -> 
     else:  # a full page of a search, or an empty page: count
         total = int((await _fetch(source, dialect, count_sql, where_args))[0][0] or 0)
     if cache is not None and cached is None:
-        cache.put(user_id, kind.many, total)
+        cache.put(user_id, kind.many, total, view_key)
     return _page(params, total, items)
 
 

@@ -187,6 +187,8 @@ async def update_record(kind: Kind, session: AsyncSession, who: Who, record_id: 
     await _assign(session, kind, view, row, data, creating=False)
     row.updated = utcnow()
     await session.flush()
+    if kind.relation is not None and getattr(data, kind.relation.field, None) is not None:
+        forget_count(session, view.user_id, kind.many)  # the totals of restricted views may change
     return record_out(kind, row, view)
 
 

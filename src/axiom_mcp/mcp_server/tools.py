@@ -307,23 +307,25 @@ def _kind_tools(app: AppContext, kind: Kind) -> list[ToolSpec]:
     page_type = kind.page
     keyword = inspect.Parameter.POSITIONAL_OR_KEYWORD
 
-    async def in_session(action: Callable[[Any], Awaitable[Any]], session: bool = True) -> Any:
-        """The action's result (given a database session, or None: a list reads from the read
-        pool, JSON-ready), its errors as tool errors."""
+    async def answer(work: Awaitable[Any]) -> Any:  # the data layer's errors as tool errors
         try:
-            if not session:
-                return await action(None)
-            async with app.db.session() as opened:
-                return await action(opened)
+            return await work
         except AxiomError as exc:
             raise _failure(exc, kind) from exc
+
+    async def in_session(action: Callable[[Any], Awaitable[Any]]) -> Any:  # the action gets a database session
+        async def run() -> Any:
+            async with app.db.session() as session:
+                return await action(session)
+
+        return await answer(run())
 
     async def list_records(
         ctx: Context, page: PageArg = 1, perPage: PerPageArg = 30, search: SearchArg = ""  # noqa: N803
     ) -> page_type:  # type: ignore[valid-type]
         view = await view_of(app, ctx)
         params = _build(PageQuery, {"q": "search"}, page=page, perPage=perPage, q=search)
-        return await in_session(lambda _: records.list_records_data(kind, app.db, view, params), session=False)
+        return await answer(records.list_records_data(kind, app.db, view, params))  # the read pool, JSON-ready
 
     async def get_record(ctx: Context, id: RecordIdArg) -> kind.out:  # type: ignore[name-defined]  # noqa: A002
         view = await view_of(app, ctx)
