@@ -15,6 +15,7 @@ from typing import TypeAlias
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from axiom_mcp.data.kinds import CLIENTS, Kind
 from axiom_mcp.data.schemas import is_record_id
 from axiom_mcp.data.tokens import FIRST_PARTY_CLIENT_ID
 from axiom_mcp.db.engine import Database
@@ -50,6 +51,17 @@ def as_view(who: Who) -> View:
     return who if isinstance(who, View) else everything(who)
 
 
+def check(kind: Kind, view: View, *, writing: bool) -> None:
+    """Refuse what a restricted view may never do with ``kind``, before anything is read."""
+    if not view.restricted or kind.in_a_view == "tagged":
+        return
+    if kind.in_a_view == "hidden":
+        raise OutOfView(f"This app's connection is limited to a client profile's items; it cannot see or change {kind.many}.")
+    if writing:
+        raise OutOfView(f"This app's connection is limited to a client profile's items; it can read the "
+                        f"profile's {kind.many} but not create, change or delete {kind.many}.")
+
+
 async def connection_view(session: AsyncSession, user_id: str, client_id: str) -> View:
     """The view of the person's connection with ``client_id`` as it is now (its consent's profile).
 
@@ -81,8 +93,7 @@ async def profile_view(session: AsyncSession, who: Who, profile_id: str) -> View
     see); another user's profile, like one that never existed, is not found.
     """
     caller = as_view(who)
-    if caller.restricted:
-        raise OutOfView("This app's connection is limited to a client profile; it cannot see client profiles.")
+    check(CLIENTS, caller, writing=False)
     owned = is_record_id(profile_id) and (await session.execute(
         select(Client.id).where(Client.id == profile_id, Client.user_id == caller.user_id)
     )).one_or_none() is not None

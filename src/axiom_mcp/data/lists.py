@@ -29,7 +29,7 @@ from typing import Any, TypeAlias
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from axiom_mcp.data.access import Who, as_view
+from axiom_mcp.data.access import Who, as_view, check
 from axiom_mcp.data.counts import count_cache
 from axiom_mcp.data.kinds import Kind
 from axiom_mcp.data.marks import MARKED, marks_cache, marks_from_rows, marks_sql
@@ -263,6 +263,7 @@ async def page_data(source: Source, kind: Kind, who: Who, params: PageQuery) -> 
     (``_seek``, data/marks.py): the same rows, without stepping over the whole offset.
     """
     view = as_view(who)
+    check(kind, view, writing=False)
     user_id = view.user_id
     per_page = params.perPage
     offset = (params.page - 1) * per_page

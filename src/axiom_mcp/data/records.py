@@ -22,7 +22,7 @@ from sqlalchemy import ColumnElement, Select, delete, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from axiom_mcp.data.access import View, Who, as_view
+from axiom_mcp.data.access import View, Who, as_view, check
 from axiom_mcp.data.counts import forget_count
 from axiom_mcp.data.kinds import Kind
 from axiom_mcp.data.lists import Source, list_page, page_data
@@ -76,17 +76,6 @@ def _query(kind: Kind) -> Select[Any]:
     if kind.relation is not None:
         query = query.options(selectinload(getattr(kind.table, kind.relation.attribute)))
     return query
-
-
-def _check(kind: Kind, view: View, *, writing: bool) -> None:
-    """Refuse what a restricted view may never do with ``kind``, before anything is read."""
-    if not view.restricted or kind.in_a_view == "tagged":
-        return
-    if kind.in_a_view == "hidden":
-        raise OutOfView(f"This app's connection is limited to a client profile's items; it cannot see or change {kind.many}.")
-    if writing:
-        raise OutOfView(f"This app's connection is limited to a client profile's items; it can read the "
-                        f"profile's {kind.many} but not create, change or delete {kind.many}.")
 
 
 def _visible(kind: Kind, view: View) -> list[ColumnElement[bool]]:
@@ -151,27 +140,23 @@ def _kept_in_view(kind: Kind, view: View, row: Any, tags: list[Tag]) -> list[Tag
 
 async def list_records(kind: Kind, source: Source, who: Who, params: PageQuery) -> Page[Any]:
     """One page of the owner's records of ``kind`` that ``who`` sees, newest first (data/lists.py)."""
-    view = as_view(who)
-    _check(kind, view, writing=False)
-    return await list_page(source, kind, view, params)
+    return await list_page(source, kind, who, params)
 
 
 async def list_records_data(kind: Kind, source: Source, who: Who, params: PageQuery) -> dict[str, Any]:
     """The same page as the JSON-ready dict its model dumps: for a face that only writes it out."""
-    view = as_view(who)
-    _check(kind, view, writing=False)
-    return await page_data(source, kind, view, params)
+    return await page_data(source, kind, who, params)
 
 
 async def get_record(kind: Kind, session: AsyncSession, who: Who, record_id: str) -> Any:
     view = as_view(who)
-    _check(kind, view, writing=False)
+    check(kind, view, writing=False)
     return record_out(kind, await _row(session, kind, view, record_id), view)
 
 
 async def create_record(kind: Kind, session: AsyncSession, who: Who, data: BaseModel) -> Any:
     view = as_view(who)
-    _check(kind, view, writing=True)
+    check(kind, view, writing=True)
     row = kind.table(user_id=view.user_id)
     await _assign(session, kind, view, row, data, creating=True)
     session.add(row)
@@ -182,7 +167,7 @@ async def create_record(kind: Kind, session: AsyncSession, who: Who, data: BaseM
 
 async def update_record(kind: Kind, session: AsyncSession, who: Who, record_id: str, data: BaseModel) -> Any:
     view = as_view(who)
-    _check(kind, view, writing=True)
+    check(kind, view, writing=True)
     row = await _row(session, kind, view, record_id)
     await _assign(session, kind, view, row, data, creating=False)
     row.updated = utcnow()
@@ -194,7 +179,7 @@ async def update_record(kind: Kind, session: AsyncSession, who: Who, record_id: 
 
 async def delete_record(kind: Kind, session: AsyncSession, who: Who, record_id: str) -> None:
     view = as_view(who)
-    _check(kind, view, writing=True)
+    check(kind, view, writing=True)
     if not is_record_id(record_id):
         raise NotFoundError(f"{kind.one} {record_id[:40]!r} not found")
     table = kind.table
