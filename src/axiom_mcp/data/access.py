@@ -8,6 +8,7 @@ layer applies a ``View`` to every read and write a connection makes (issue 13).
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass
 from typing import TypeAlias
@@ -105,12 +106,15 @@ async def profile_view(session: AsyncSession, who: Who, profile_id: str) -> View
 class Views:
     """Each connection's view for a request, looked up at most once per ``cache_seconds`` per
     (user, app): a change on the Connected apps page reaches the app's next call within that
-    bound, on every instance sharing the database (the token cache's bound, the same setting)."""
+    bound, on every instance sharing the database (the token cache's bound, the same setting).
+    Lookups are single-flight, as the token verifier's are: the calls that arrive while one runs
+    wait for its answer instead of each taking a database connection."""
 
     def __init__(self, db: Database, cache_seconds: float) -> None:
         self._db = db
         self._ttl = cache_seconds
         self._cache: dict[tuple[str, str], tuple[float, View]] = {}
+        self._lookups: dict[tuple[str, str], asyncio.Task[View]] = {}
 
     async def of(self, user_id: str, client_id: str) -> View:
         """The view of ``client_id``'s connection; the API's own tokens see everything."""
@@ -118,13 +122,27 @@ class Views:
             return everything(user_id)
         key = (user_id, client_id)
         hit = self._cache.get(key)
-        now = time.monotonic()
-        if hit is not None and hit[0] > now:
+        if hit is not None and hit[0] > time.monotonic():
             return hit[1]
+        lookup = self._lookups.get(key)
+        if lookup is None:
+            lookup = self._lookups[key] = asyncio.ensure_future(self._look_up(key))
+            lookup.add_done_callback(lambda done: self._finished(key, done))
+        # shield: a caller that goes away (client disconnect) does not cancel the others' answer
+        return await asyncio.shield(lookup)
+
+    def _finished(self, key: tuple[str, str], lookup: asyncio.Task[View]) -> None:
+        if self._lookups.get(key) is lookup:
+            del self._lookups[key]
+        if not lookup.cancelled():
+            lookup.exception()  # retrieved: every waiter got it, or none was left to
+
+    async def _look_up(self, key: tuple[str, str]) -> View:
+        started = time.monotonic()
         async with self._db.session() as session:
-            view = await connection_view(session, user_id, client_id)
+            view = await connection_view(session, *key)
         if self._ttl > 0:
             if len(self._cache) >= _MAX_VIEWS:
                 self._cache.clear()
-            self._cache[key] = (now + self._ttl, view)
+            self._cache[key] = (started + self._ttl, view)
         return view
