@@ -249,14 +249,14 @@ class Seeder:
         expires = datetime.now(UTC) + timedelta(days=90)
         params = {"count": count, "owners": len(users), "clients": len(clients), "scopes": " ".join(SCOPES),
                   "resource": resource, "created": _BASE_TIME, "expires": expires}
-        columns = "id, token_hash, grant_id, client_id, user_id, scopes, resource, revoked, created, expires, last_used"
+        columns = "id, token_hash, grant_id, client_id, user_id, scopes, resource, revoked, created, expires, last_used, name"
         if self.is_postgres:
             generate = (
                 f"INSERT INTO {_table(OAuthAccessToken).name} ({columns}) "
                 "SELECT substr(md5(random()::text || g.i::text), 1, 15), "
                 "encode(sha256((random()::text || g.i::text)::bytea), 'hex'), "
                 "substr(md5(random()::text), 1, 15), 'client-' || (g.i % :clients), o.id, :scopes, :resource, "
-                "false, :created, :expires, NULL "
+                "false, :created, :expires, NULL, '' "
                 "FROM generate_series(0, :count - 1) AS g(i) JOIN bench_owners o ON o.k = g.i % :owners"
             )
         else:
@@ -265,7 +265,7 @@ class Seeder:
                 "WITH RECURSIVE g(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM g WHERE i + 1 < :count) "
                 "SELECT substr(lower(hex(randomblob(8))), 1, 15), lower(hex(randomblob(32))), "
                 "substr(lower(hex(randomblob(8))), 1, 15), 'client-' || (g.i % :clients), o.id, :scopes, "
-                ":resource, 0, :created, :expires, NULL "
+                ":resource, 0, :created, :expires, NULL, '' "
                 "FROM g JOIN bench_owners o ON o.k = g.i % :owners"
             )
         created_type = _table(OAuthAccessToken).c.created.type

@@ -1,5 +1,5 @@
 """What every service of one process shares: settings, the database, the blob store of attached files,
-the token verifier, the activity log."""
+the token verifier, each connection's view, the activity log."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from axiom_mcp.blobs.configure import open_store
 from axiom_mcp.blobs.store import BlobStore
+from axiom_mcp.data.access import Views
 from axiom_mcp.data.activity import ActivityLog
 from axiom_mcp.data.caches import database_caches
 from axiom_mcp.data.token_verifier import AccessTokenVerifier
@@ -20,11 +21,13 @@ class AppContext:
     db: Database
     blobs: BlobStore = field(init=False)
     tokens: AccessTokenVerifier = field(init=False)
+    views: Views = field(init=False)
     activity: ActivityLog = field(init=False)
 
     def __post_init__(self) -> None:
         self.blobs = open_store(self.settings)
         self.tokens = AccessTokenVerifier(self.db, self.settings.token_cache_seconds)
+        self.views = Views(self.db, self.settings.token_cache_seconds)
         self.activity = ActivityLog(self.db)
 
     @classmethod

@@ -57,6 +57,13 @@ class PermissionDenied(AxiomError):
         self.scope = scope
 
 
+class OutOfView(AxiomError):
+    """The app's connection is restricted to a client profile, which does not allow this."""
+
+    status_code = 403
+    code = "out_of_view"
+
+
 class RateLimited(AxiomError):
     """Too many attempts; try again later."""
 

@@ -9,8 +9,9 @@ import pytest
 from axiom_mcp.context import AppContext
 from axiom_mcp.data import records
 from axiom_mcp.data.kinds import ITEMS, TAGS
+from axiom_mcp.data.access import View
 from axiom_mcp.data.counts import CountCache, count_cache
-from axiom_mcp.data.schemas import ItemCreate, PageQuery, TagCreate
+from axiom_mcp.data.schemas import ItemCreate, ItemUpdate, PageQuery, TagCreate
 from axiom_mcp.db.engine import Database
 from tests.support.factories import TestUser
 
@@ -106,3 +107,22 @@ async def test_other_kinds_and_owners_keep_their_own_totals(
         assert (await records.list_records(TAGS, session, user.id, FULL_PAGE)).totalItems == 3
     assert cache.get(user.id, "items") == 3  # adding tags leaves the item total alone
     assert cache.get(user.id, "tags") == 3
+
+
+async def test_a_restricted_views_total_is_kept_apart_and_forgotten_when_tags_change(
+    ctx: AppContext, user: TestUser, cache: CountCache
+) -> None:
+    async with ctx.db.session() as session:
+        work = (await records.create_record(TAGS, session, user.id, TagCreate(name="work"))).id
+        tagged = [(await records.create_record(ITEMS, session, user.id, ItemCreate(name=f"w{n}", tags=[work]))).id
+                  for n in range(4)]
+    await items(ctx, user, 3)
+    view = View(user.id, frozenset({work}), "profile")
+    assert (await records.list_records(ITEMS, ctx.db, view, FULL_PAGE)).totalItems == 4
+    assert await total(ctx, user) == 7  # the person's own total, apart
+    assert cache.get(user.id, "items", work) == 4 and cache.get(user.id, "items") == 7
+
+    async with ctx.db.session() as session:  # an item leaves the view: every total is forgotten
+        await records.update_record(ITEMS, session, user.id, tagged[0], ItemUpdate(tags=[]))
+    assert cache.get(user.id, "items", work) is None
+    assert (await records.list_records(ITEMS, ctx.db, view, FULL_PAGE)).totalItems == 3

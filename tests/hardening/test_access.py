@@ -118,9 +118,10 @@ def _all_but(scope: str) -> list[str]:
 
 # --- REST ------------------------------------------------------------------------------------------
 
-# (method, path, scope needed, the kind whose id goes in {record_id}, body)
+# (method, path, scopes needed (space-separated), the kind whose id goes in {record_id}, body)
 REST: list[tuple[str, str, str, str | None, dict[str, Any] | None]] = [
     ("GET", "/api/v1/user/profile", "profile:read", None, None),
+    ("GET", "/api/v1/user/clients/{record_id}/items", "clients:read items:read", "client", None),
     *[
         row
         for kind, plural, body in (
@@ -140,7 +141,8 @@ REST: list[tuple[str, str, str, str | None, dict[str, Any] | None]] = [
     ("GET", "/api/v1/user/files/{record_id}", "items:read", "file", None),
     ("DELETE", "/api/v1/user/files/{record_id}", "items:write", "file", None),
 ]
-REST_IDS = [f"{method}-{path.removeprefix('/api/v1/user/').replace('/{record_id}', '-id')}" for method, path, *_ in REST]
+REST_IDS = [f"{method}-{path.removeprefix('/api/v1/user/').replace('/{record_id}', '-id').replace('/', '-')}"
+            for method, path, *_ in REST]
 PUBLIC_API_ROUTES = {("POST", "/api/v1/auth/signup"), ("POST", "/api/v1/auth/login")}
 """Routes that need no token (they are how a token is obtained); throttled and fuzzed elsewhere."""
 MULTIPART_ROUTES = {("POST", "/api/v1/user/items/{item_id}/files")}
@@ -172,17 +174,18 @@ async def test_rest_refuses_a_token_without_the_scope(
     owner = await _victim(surfaces.ctx)
     record_id = owner.id_of(kind) if kind else ""
     before = await _snapshot(surfaces.ctx, owner)
-    lacking = await make_token(surfaces.ctx, owner.user.id, _all_but(scope))
+    for needed in scope.split():
+        lacking = await make_token(surfaces.ctx, owner.user.id, _all_but(needed))
 
-    response = await _rest(surfaces, method, path, lacking, record_id, body)
+        response = await _rest(surfaces, method, path, lacking, record_id, body)
 
-    assert response.status_code == 403, response.text
-    assert response.json()["status"] == 403
-    challenge = response.headers["www-authenticate"]
-    assert 'error="insufficient_scope"' in challenge and f'scope="{scope}"' in challenge
-    assert await _snapshot(surfaces.ctx, owner) == before
+        assert response.status_code == 403, response.text
+        assert response.json()["status"] == 403
+        challenge = response.headers["www-authenticate"]
+        assert 'error="insufficient_scope"' in challenge and f'scope="{needed}"' in challenge
+        assert await _snapshot(surfaces.ctx, owner) == before
 
-    only = await make_token(surfaces.ctx, owner.user.id, [scope])  # control: that scope alone is enough
+    only = await make_token(surfaces.ctx, owner.user.id, scope.split())  # control: those scopes alone are enough
     assert (await _rest(surfaces, method, path, only, record_id, body)).status_code < 300
 
 

@@ -74,6 +74,7 @@ WEB_ROUTES: dict[str, dict[str, str] | None] = {
     "/items/{item_id}/files/{file_id}": None,
     "/items/{item_id}/files/{file_id}/delete": {},
     "/items/{record_id}/view": None,  # an item's read view (issue 14)
+    "/clients/{record_id}/items": None,
     **{
         path: fields
         for plural in ("items", "clients", "tags")

@@ -99,6 +99,11 @@ class Kind:
     search_hint: str = ""
     empty: str = ""
     """What the web list says when there is nothing yet."""
+    in_a_view: Literal["tagged", "tags", "hidden"] = "hidden"
+    """What a connection restricted to a client profile (data/access.py) does with this kind:
+    ``tagged``, only the records carrying one of the profile's access tags (reads and writes);
+    ``tags``, read only the profile's access tags themselves; ``hidden``, nothing (neither listed
+    nor callable). A new kind is hidden from restricted connections until it says otherwise."""
     columns: tuple[str, ...] = field(init=False)
     """The record's own output columns (after id, user, created, updated), in the output's order."""
     list_columns: tuple[str, ...] = field(init=False)
@@ -195,6 +200,7 @@ ITEMS = Kind(
     "the whole list.",
     search_hint="Search names and content",
     empty="No items yet. Create your first one, or let a connected app add some.",
+    in_a_view="tagged",
 )
 
 CLIENTS = Kind(
@@ -240,6 +246,7 @@ TAGS = Kind(
     update_about="Rename one of the user's tags by id.",
     search_hint="Search names",
     empty="No tags yet. Tags group items and decide what a client may see.",
+    in_a_view="tags",
 )
 
 KINDS: dict[str, Kind] = {kind.many: kind for kind in (ITEMS, CLIENTS, TAGS)}

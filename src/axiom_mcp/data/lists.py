@@ -8,6 +8,12 @@ the page out (the REST API, the MCP list tools) write it as JSON without buildin
 row; everything else gets the typed ``Page`` (``list_page``), validated from that dict in one
 call into pydantic's core. tests/data/test_lists.py holds both to the ORM path, byte for byte.
 
+A connection restricted to a client profile (``access.View``) gets the same one statement with
+the access tags bound: an EXISTS on the link table keeps the records carrying one of them, the
+LEFT JOIN brings only those tags along (``Kind.in_a_view``: ``tags`` keeps the tags themselves);
+its total is kept apart in the count cache (per access tags), and it never seeks from the marks,
+which rank the owner's whole list.
+
 ``source`` is a ``Database`` (its read pool, db/reads.py: committed data) or an ``AsyncSession``
 (the same SQL on that session's connection: it sees the session's uncommitted writes).
 """
@@ -23,6 +29,7 @@ from typing import Any, TypeAlias
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from axiom_mcp.data.access import Who, as_view, check
 from axiom_mcp.data.counts import count_cache
 from axiom_mcp.data.kinds import Kind
 from axiom_mcp.data.marks import MARKED, marks_cache, marks_from_rows, marks_sql
@@ -51,12 +58,17 @@ def _record_columns(alias: str, fields: tuple[str, ...], dialect: str) -> str:
     return ", ".join([f"{alias}.id", f"{alias}.user_id", *stamps, *(f"{alias}.{c}" for c in fields)])
 
 
-@lru_cache(maxsize=64)
+@lru_cache(maxsize=256)
 def _statements(
-    kind: Kind, dialect: str, searching: bool, counting: bool, seeking: bool = False
+    kind: Kind, dialect: str, searching: bool, counting: bool, seeking: bool = False, allowed: int = 0
 ) -> tuple[str, str]:
     """(page SQL, count SQL) with ``?`` placeholders: owner, [one pattern per search column],
-    and for the page LIMIT, OFFSET.
+    [``allowed`` tag ids], and for the page LIMIT, OFFSET.
+
+    ``allowed`` (a restricted view's number of access tags; never with ``seeking``) keeps the
+    records of a ``tagged`` kind carrying one of those tags (an EXISTS on the link table, whose
+    key leads with the record's id) or, of ``tags``, those tags; the LEFT JOIN to the tags takes
+    them a second time (before the page ids' placeholders), to bring only the tags the view sees.
 
     ``counting`` (never with a search) puts the owner's total in a column of every page row
     (a scalar subquery: an owner first, before the rest): the count costs no second statement,
@@ -78,6 +90,14 @@ def _statements(
         else:
             tests = [f"{column} ILIKE ? ESCAPE '\\'" for column in kind.search]
         where += f" AND ({' OR '.join(tests)})"
+    allowed_ids = ", ".join("?" * allowed)
+    if allowed and kind.in_a_view == "tags":
+        where += f" AND id IN ({allowed_ids})"
+    elif allowed:
+        assert kind.link is not None
+        link, record_column = kind.link
+        where += (f" AND EXISTS (SELECT 1 FROM {link} AS a WHERE a.{record_column} = {kind.many}.id"
+                  f" AND a.tag_id IN ({allowed_ids}))")
     after = " AND (created, id) < (?, ?)" if seeking else ""
     page_ids = (
         f"SELECT id FROM {kind.many} WHERE {where}{after} ORDER BY created DESC, id DESC LIMIT ? OFFSET ?"
@@ -88,7 +108,8 @@ def _statements(
     if kind.link is not None:
         link, record_column = kind.link
         columns += f", {_record_columns('t', ('name',), dialect)}"
-        joins = f" LEFT JOIN {link} AS l ON l.{record_column} = r.id LEFT JOIN tags AS t ON t.id = l.tag_id"
+        seen = f" AND l.tag_id IN ({allowed_ids})" if allowed else ""
+        joins = f" LEFT JOIN {link} AS l ON l.{record_column} = r.id{seen} LEFT JOIN tags AS t ON t.id = l.tag_id"
         # Code point order on every database (SQLite's BINARY is; PostgreSQL's "C" is), as
         # records._sorted orders a single record's tags.
         order += ', t.name COLLATE "C", t.id' if dialect == "postgresql" else ", t.name, t.id"
@@ -234,8 +255,8 @@ async def _seek(
     return None
 
 
-async def page_data(source: Source, kind: Kind, user_id: str, params: PageQuery) -> dict[str, Any]:
-    """One page of the owner's ``kind`` records, newest first, as the JSON-ready dict
+async def page_data(source: Source, kind: Kind, who: Who, params: PageQuery) -> dict[str, Any]:
+    """One page of the owner's ``kind`` records that ``who`` sees, newest first, as the JSON-ready dict
     ``Page[kind.out]`` dumps (keys in the models' order, timestamps as their JSON text).
 
     The total: on a partly filled page it is known without counting; a large unfiltered total may
@@ -245,25 +266,34 @@ async def page_data(source: Source, kind: Kind, user_id: str, params: PageQuery)
     An unsearched items page at an offset of at least a marks block seeks from a rank mark
     (``_seek``, data/marks.py): the same rows, without stepping over the whole offset.
     """
+    view = as_view(who)
+    check(kind, view, writing=False)
+    user_id = view.user_id
+    per_page = params.perPage
+    offset = (params.page - 1) * per_page
+    allowed = sorted(view.access_tags) if view.restricted else []  # type: ignore[arg-type]
+    if view.restricted and not allowed:
+        return _page(params, 0, [])
     dialect = _dialect(source)
     searching = bool(params.q)
+    view_key = " ".join(allowed)
     cache = count_cache(source) if not searching else None
-    cached = cache.get(user_id, kind.many) if cache is not None else None
+    cached = cache.get(user_id, kind.many, view_key) if cache is not None else None
     counting = not searching and cached is None
-    page_sql, count_sql = _statements(kind, dialect, searching, counting)
+    page_sql, count_sql = _statements(kind, dialect, searching, counting, False, len(allowed))
     where_args: list[Any] = [user_id]
     if searching:
         pattern = _like(params.q.lower() if dialect == "sqlite" else params.q)
         where_args += [pattern] * len(kind.search)
-    per_page = params.perPage
-    offset = (params.page - 1) * per_page
+    where_args += allowed
     rows = None
-    if kind.many == MARKED and not searching:
+    if kind.many == MARKED and not searching and not view.restricted:
         rows = await _seek(source, dialect, kind, user_id, counting, per_page, offset)
     total_at = -1 if rows is None else -2  # a seek's rows end with the version
     if rows is None:
-        args = [*where_args, per_page, offset]
-        rows = await _fetch(source, dialect, page_sql, [user_id, *args] if counting else args)
+        joined = allowed if kind.link is not None else []
+        args = [*joined, *where_args, per_page, offset]
+        rows = await _fetch(source, dialect, page_sql, [*where_args, *args] if counting else args)
     items = _records(kind, rows, _sqlite_stamp if dialect == "sqlite" else _as_made)
     if 0 < len(items) < per_page:
         total = offset + len(items)
@@ -274,16 +304,20 @@ async def page_data(source: Source, kind: Kind, user_id: str, params: PageQuery)
     else:  # a full page of a search, or an empty page: count
         total = int((await _fetch(source, dialect, count_sql, where_args))[0][0] or 0)
     if cache is not None and cached is None:
-        cache.put(user_id, kind.many, total)
+        cache.put(user_id, kind.many, total, view_key)
+    return _page(params, total, items)
+
+
+def _page(params: PageQuery, total: int, items: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "page": params.page,
-        "perPage": per_page,
+        "perPage": params.perPage,
         "totalItems": total,
-        "totalPages": math.ceil(total / per_page),
+        "totalPages": math.ceil(total / params.perPage),
         "items": items,
     }
 
 
-async def list_page(source: Source, kind: Kind, user_id: str, params: PageQuery) -> Page[Any]:
+async def list_page(source: Source, kind: Kind, who: Who, params: PageQuery) -> Page[Any]:
     """``page_data`` as a ``Page[kind.out]``, validated in one call into pydantic's core."""
-    return kind.page_from_store.validate_python(await page_data(source, kind, user_id, params))
+    return kind.page_from_store.validate_python(await page_data(source, kind, who, params))

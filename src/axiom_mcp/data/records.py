@@ -1,9 +1,17 @@
 """The user's records of every kind (data/kinds.py): list, get, create, update, delete, always scoped
-to one owner.
+to one owner, and to what the caller's connection may see (``access.View``; a user id is the
+person themself, who sees everything).
 
 A tag list in input (an item's ``tags``, a client's ``accessTags``) must name the owner's own tags;
 anything else is refused naming the field, so nobody can attach (or learn of) another user's tag.
 A kind's rich text is stored as sanitized HTML, whatever ``format`` it was written in.
+
+A connection restricted to a client profile (``Kind.in_a_view``): of a ``tagged`` kind it sees
+only the records carrying one of the profile's access tags, and of their tags only those; any other
+id is not found, exactly like another user's. What it creates carries the profile's access tags;
+it may only name those; an update that would leave a record without one of them is refused (the
+record would drop out of its view), and the record's other tags, which it cannot see, are kept.
+Of ``tags`` it reads only the access tags, and changes none; ``hidden`` kinds it cannot touch.
 """
 
 from __future__ import annotations
@@ -11,10 +19,11 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import Select, delete, select
+from sqlalchemy import ColumnElement, Select, delete, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from axiom_mcp.data.access import View, Who, as_view, check
 from axiom_mcp.data.content import to_stored
 from axiom_mcp.data.counts import forget_count
 from axiom_mcp.data.kinds import Kind
@@ -22,7 +31,7 @@ from axiom_mcp.data.lists import Source, list_page, page_data
 from axiom_mcp.data.schemas import Page, PageQuery, TagOut, is_record_id
 from axiom_mcp.data.files import item_blob_keys
 from axiom_mcp.db.tables import Item, Tag
-from axiom_mcp.errors import NotFoundError, ValidationFailed
+from axiom_mcp.errors import NotFoundError, OutOfView, ValidationFailed
 from axiom_mcp.ids import utcnow
 
 
@@ -30,8 +39,8 @@ def tag_out(tag: Tag) -> TagOut:
     return TagOut(id=tag.id, user=tag.user_id, name=tag.name, created=tag.created, updated=tag.updated)
 
 
-def record_out(kind: Kind, row: Any) -> Any:
-    """The kind's output model of a loaded (or just written) row."""
+def record_out(kind: Kind, row: Any, view: View | None = None) -> Any:
+    """The kind's output model of a loaded (or just written) row, showing only the tags ``view`` sees."""
     values: dict[str, Any] = {"id": row.id, "user": row.user_id, "created": row.created, "updated": row.updated}
     for column in kind.columns:
         value = getattr(row, column)
@@ -40,19 +49,25 @@ def record_out(kind: Kind, row: Any) -> Any:
         values[derived.name] = derived.compute(values[derived.source])
     if kind.relation is not None:
         # The same order whether the record was just built from input or loaded (relationship order_by).
-        tags = [tag_out(t) for t in sorted(getattr(row, kind.relation.attribute), key=lambda t: (t.name, t.id))]
+        shown = getattr(row, kind.relation.attribute)
+        if view is not None and view.restricted:
+            shown = [t for t in shown if t.id in view.access_tags]  # type: ignore[operator]
+        tags = [tag_out(t) for t in sorted(shown, key=lambda t: (t.name, t.id))]
         values[kind.relation.field] = [t.id for t in tags]
         values["expand"] = {kind.relation.field: tags}
     return kind.out(**values)
 
 
-async def _owned_tags(session: AsyncSession, user_id: str, tag_ids: list[str], field: str) -> list[Tag]:
-    """The owner's tags with these ids, or ValidationFailed naming the ids that are not theirs."""
+async def _owned_tags(session: AsyncSession, view: View, tag_ids: list[str], field: str) -> list[Tag]:
+    """The owner's tags with these ids, or ValidationFailed naming the ids that are not theirs
+    (for a restricted view: not among its access tags, which is all of them it can know)."""
     wanted = list(dict.fromkeys(tag_ids))
     if not wanted:
         return []
     candidates = [i for i in wanted if is_record_id(i)]
-    found = (await session.scalars(select(Tag).where(Tag.user_id == user_id, Tag.id.in_(candidates)))).all()
+    if view.restricted:
+        candidates = [i for i in candidates if i in view.access_tags]  # type: ignore[operator]
+    found = (await session.scalars(select(Tag).where(Tag.user_id == view.user_id, Tag.id.in_(candidates)))).all()
     missing = sorted(set(wanted) - {t.id for t in found})
     if missing:
         shown = ", ".join(repr(i[:40]) for i in missing[:10])
@@ -68,17 +83,31 @@ def _query(kind: Kind) -> Select[Any]:
     return query
 
 
-async def _row(session: AsyncSession, kind: Kind, user_id: str, record_id: str) -> Any:
+def _visible(kind: Kind, view: View) -> list[ColumnElement[bool]]:
+    """The conditions that keep a restricted view's records (none for everything)."""
+    if not view.restricted:
+        return []
+    table, tags = kind.table, sorted(view.access_tags)  # type: ignore[arg-type]
+    if kind.in_a_view == "tags":
+        return [table.id.in_(tags)]
+    assert kind.link is not None, f"a {kind.in_a_view!r} kind needs a tag relation"
+    link_name, record_column = kind.link
+    link = table.__table__.metadata.tables[link_name]
+    return [exists().where(link.c[record_column] == table.id, link.c.tag_id.in_(tags))]
+
+
+async def _row(session: AsyncSession, kind: Kind, view: View, record_id: str) -> Any:
     if not is_record_id(record_id):  # cannot exist; and text like NUL must never reach PostgreSQL
         raise NotFoundError(f"{kind.one} {record_id[:40]!r} not found")
     table = kind.table
-    row = (await session.scalars(_query(kind).where(table.id == record_id, table.user_id == user_id))).one_or_none()
+    query = _query(kind).where(table.id == record_id, table.user_id == view.user_id, *_visible(kind, view))
+    row = (await session.scalars(query)).one_or_none()
     if row is None:
         raise NotFoundError(f"{kind.one} {record_id!r} not found")
     return row
 
 
-async def _assign(session: AsyncSession, kind: Kind, user_id: str, row: Any, data: BaseModel) -> None:
+async def _assign(session: AsyncSession, kind: Kind, view: View, row: Any, data: BaseModel, *, creating: bool) -> None:
     """``data``'s fields written onto ``row``; None (a patch's left-out field) keeps the value."""
     for name in type(data).model_fields:
         value = getattr(data, name)
@@ -87,51 +116,86 @@ async def _assign(session: AsyncSession, kind: Kind, user_id: str, row: Any, dat
         if name == kind.rich:
             value = to_stored(value, data.format)  # type: ignore[attr-defined]
         elif kind.relation is not None and name == kind.relation.field:
-            value = await _owned_tags(session, user_id, value, name)
+            value = await _owned_tags(session, view, value, name)
+            if view.restricted and not creating:
+                value = _kept_in_view(kind, view, row, value)
         elif isinstance(value, list):
             value = list(value)
         setattr(row, kind.attribute(name), value)
+    if view.restricted and creating and kind.relation is not None:
+        # What a restricted connection creates, it must see: the profile's access tags, always.
+        field = kind.relation.field
+        if not view.access_tags:
+            raise OutOfView(f"This app's connection sees no {kind.many} (its client profile has no access tags), "
+                            f"so it cannot create one.")
+        setattr(row, kind.attribute(field), await _owned_tags(session, view, sorted(view.access_tags), field))
 
 
-async def list_records(kind: Kind, source: Source, user_id: str, params: PageQuery) -> Page[Any]:
-    """One page of the owner's records of ``kind``, newest first (data/lists.py)."""
-    return await list_page(source, kind, user_id, params)
+def _kept_in_view(kind: Kind, view: View, row: Any, tags: list[Tag]) -> list[Tag]:
+    """A restricted view's new tags for ``row``, plus the ones it cannot see (kept), or
+    ValidationFailed if the record would drop out of the view."""
+    assert kind.relation is not None
+    field = kind.relation.field
+    if not tags:
+        raise ValidationFailed(
+            f"this would take the {kind.one} out of what this app can see: keep at least one of the tags its "
+            f"connection is limited to (see get_user_tags)", field=field
+        )
+    unseen = [t for t in getattr(row, kind.relation.attribute) if t.id not in view.access_tags]  # type: ignore[operator]
+    return [*tags, *unseen]
 
 
-async def list_records_data(kind: Kind, source: Source, user_id: str, params: PageQuery) -> dict[str, Any]:
+async def list_records(kind: Kind, source: Source, who: Who, params: PageQuery) -> Page[Any]:
+    """One page of the owner's records of ``kind`` that ``who`` sees, newest first (data/lists.py)."""
+    return await list_page(source, kind, who, params)
+
+
+async def list_records_data(kind: Kind, source: Source, who: Who, params: PageQuery) -> dict[str, Any]:
     """The same page as the JSON-ready dict its model dumps: for a face that only writes it out."""
-    return await page_data(source, kind, user_id, params)
+    return await page_data(source, kind, who, params)
 
 
-async def get_record(kind: Kind, session: AsyncSession, user_id: str, record_id: str) -> Any:
-    return record_out(kind, await _row(session, kind, user_id, record_id))
+async def get_record(kind: Kind, session: AsyncSession, who: Who, record_id: str) -> Any:
+    view = as_view(who)
+    check(kind, view, writing=False)
+    return record_out(kind, await _row(session, kind, view, record_id), view)
 
 
-async def create_record(kind: Kind, session: AsyncSession, user_id: str, data: BaseModel) -> Any:
-    row = kind.table(user_id=user_id)
-    await _assign(session, kind, user_id, row, data)
+async def create_record(kind: Kind, session: AsyncSession, who: Who, data: BaseModel) -> Any:
+    view = as_view(who)
+    check(kind, view, writing=True)
+    row = kind.table(user_id=view.user_id)
+    await _assign(session, kind, view, row, data, creating=True)
     session.add(row)
     await session.flush()
-    forget_count(session, user_id, kind.many)
-    return record_out(kind, row)
+    forget_count(session, view.user_id, kind.many)
+    return record_out(kind, row, view)
 
 
-async def update_record(kind: Kind, session: AsyncSession, user_id: str, record_id: str, data: BaseModel) -> Any:
-    row = await _row(session, kind, user_id, record_id)
-    await _assign(session, kind, user_id, row, data)
+async def update_record(kind: Kind, session: AsyncSession, who: Who, record_id: str, data: BaseModel) -> Any:
+    view = as_view(who)
+    check(kind, view, writing=True)
+    row = await _row(session, kind, view, record_id)
+    await _assign(session, kind, view, row, data, creating=False)
     row.updated = utcnow()
     await session.flush()
-    return record_out(kind, row)
+    if kind.relation is not None and getattr(data, kind.relation.field, None) is not None:
+        forget_count(session, view.user_id, kind.many)  # the totals of restricted views may change
+    return record_out(kind, row, view)
 
 
-async def delete_record(kind: Kind, session: AsyncSession, user_id: str, record_id: str) -> list[str]:
+async def delete_record(kind: Kind, session: AsyncSession, who: Who, record_id: str) -> list[str]:
     """Delete the record; the blobs of its files, to remove (``files.remove_blobs``) once this commits."""
+    view = as_view(who)
+    check(kind, view, writing=True)
     if not is_record_id(record_id):
         raise NotFoundError(f"{kind.one} {record_id[:40]!r} not found")
     table = kind.table
-    blob_keys = await item_blob_keys(session, user_id, record_id) if table is Item else []
-    result = await session.execute(delete(table).where(table.id == record_id, table.user_id == user_id))
+    blob_keys = await item_blob_keys(session, view.user_id, record_id) if table is Item else []
+    result = await session.execute(
+        delete(table).where(table.id == record_id, table.user_id == view.user_id, *_visible(kind, view))
+    )
     if result.rowcount == 0:  # type: ignore[attr-defined]
         raise NotFoundError(f"{kind.one} {record_id!r} not found")
-    forget_count(session, user_id, kind.many)
+    forget_count(session, view.user_id, kind.many)
     return blob_keys

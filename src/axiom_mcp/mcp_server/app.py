@@ -63,16 +63,16 @@ _CORS_RESPONSE_HEADERS = ["Mcp-Session-Id", "MCP-Protocol-Version", "WWW-Authent
 
 
 def build_mcp_server(ctx: AppContext) -> tuple[AxiomServer, list[AxiomTool], dict[str, str]]:
-    """The SDK server with every tool and the caller's files as resources, the tools, and the scope
-    each tool needs."""
+    """The SDK server with every tool (listed per connection's view) and the caller's files as
+    resources, the tools, and the scope each tool needs."""
     tools, scopes = build_tools(ctx)
     server = AxiomServer(
         ctx,
+        tools,
         name="axiom",
         title="Axiom",
         version=__version__,
         instructions=INSTRUCTIONS,
-        tools=tools,
         subscriptions=False,  # nothing to subscribe to; keeps `subscriptions/listen` unserved
         log_level=ctx.settings.log_level.upper(),  # type: ignore[arg-type]
     )

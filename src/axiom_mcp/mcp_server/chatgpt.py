@@ -15,6 +15,7 @@ from pydantic import BaseModel
 
 from axiom_mcp.context import AppContext
 from axiom_mcp.data import content, records
+from axiom_mcp.data.access import Who
 from axiom_mcp.data.kinds import ITEMS
 from axiom_mcp.data.schemas import MAX_QUERY, PageQuery
 
@@ -44,18 +45,19 @@ def item_url(app: AppContext, item_id: str) -> str:
     return f"{app.settings.web_url}/items/{item_id}"
 
 
-async def search(app: AppContext, user_id: str, query: str) -> SearchResults:
-    """The person's items matching ``query``, best first (at most RESULTS)."""
-    page = await records.list_records(ITEMS, app.db, user_id, PageQuery(q=query.strip()[:MAX_QUERY], perPage=RESULTS))
+async def search(app: AppContext, who: Who, query: str) -> SearchResults:
+    """The items matching ``query`` that the caller sees, best first (at most RESULTS)."""
+    page = await records.list_records(ITEMS, app.db, who, PageQuery(q=query.strip()[:MAX_QUERY], perPage=RESULTS))
     return SearchResults(results=[
         SearchResult(id=item.id, title=item.name, url=item_url(app, item.id)) for item in page.items
     ])
 
 
-async def fetch(app: AppContext, user_id: str, item_id: str) -> Document:
-    """One item whole: its text as Markdown, its tags and dates as metadata (NotFoundError if not theirs)."""
+async def fetch(app: AppContext, who: Who, item_id: str) -> Document:
+    """One item whole: its text as Markdown, its tags and dates as metadata (NotFoundError unless the
+    caller sees it)."""
     async with app.db.session() as session:
-        item = await records.get_record(ITEMS, session, user_id, item_id)
+        item = await records.get_record(ITEMS, session, who, item_id)
     return Document(
         id=item.id, title=item.name, text=content.to_markdown(item.content), url=item_url(app, item.id),
         metadata={

@@ -18,11 +18,13 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from mcp.server.context import ServerRequestContext
 from mcp.server.lowlevel.helper_types import ReadResourceContents
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ResourceNotFoundError, ToolError
 from mcp.shared.exceptions import MCPError
 from mcp_types import (
+    ListToolsResult,
     INVALID_REQUEST,
     ListResourcesResult,
     ListResourceTemplatesResult,
@@ -38,7 +40,8 @@ from axiom_mcp.data.files import FileOut
 from axiom_mcp.data.kinds import ITEMS
 from axiom_mcp.errors import NotFoundError
 from axiom_mcp.data.tokens import TokenInfo
-from axiom_mcp.mcp_server.tools import FILE_URI, caller, file_uri
+from axiom_mcp.mcp_server.auth import McpUser
+from axiom_mcp.mcp_server.tools import FILE_URI, AxiomTool, caller, file_uri
 
 _URI = re.compile(r"^axiom://items/([a-z0-9]{1,64})/files/([a-z0-9]{1,64})$")
 PAGE_SIZE = 100
@@ -69,11 +72,31 @@ def resource_of(file: FileOut) -> Resource:
 
 
 class AxiomServer(MCPServer):
-    """The SDK server, serving each caller's files as resources."""
+    """The SDK server, serving each caller's files as resources and listing to each connection only
+    the tools its view allows.
 
-    def __init__(self, app: AppContext, **settings: Any) -> None:
-        super().__init__(**settings)
+    The SDK lists every registered tool to everyone; ``tools/list`` is answered here instead,
+    through ``AxiomTool.listed_for`` with the caller's view (``data.access``), so a connection
+    restricted to a client profile is not offered the client-profile tools (calling one anyway is
+    refused by the data layer). The SDK binds its handlers to ``self`` in ``__init__``, so these
+    overrides are what it calls.
+    """
+
+    def __init__(self, app: AppContext, tools: list[AxiomTool], **settings: Any) -> None:
         self.app = app
+        self._axiom_tools = {tool.name: tool for tool in tools}
+        super().__init__(tools=tools, **settings)
+
+    async def _handle_list_tools(
+        self, ctx: ServerRequestContext[Any], params: PaginatedRequestParams | None
+    ) -> ListToolsResult:
+        listed = await self.list_tools()
+        request = ctx.request
+        user = getattr(request, "scope", {}).get("user") if request is not None else None
+        if not isinstance(user, McpUser):  # every endpoint sits behind BearerAuth; nothing to narrow
+            return ListToolsResult(tools=listed)
+        view = await self.app.views.of(user.info.user_id, user.info.client_id)
+        return ListToolsResult(tools=[t for t in listed if self._axiom_tools[t.name].listed_for(view)])
 
     def _caller(self, context: Context) -> TokenInfo:
         try:

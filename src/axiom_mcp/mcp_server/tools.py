@@ -3,8 +3,10 @@
 Every tool takes the caller from the verified token of the HTTP request that carried the call
 (``auth.BearerAuth`` put it there), checks the tool's scope before anything else
 (``AxiomTool.run``; the scope is declared beside the tool in ``tool_specs``), and calls the same data layer as
-the REST API with the token's user id, so ownership is decided in one place
-(``axiom_mcp.data``): another user's id is "not found", exactly like an id that never existed.
+the REST API with the token's connection's view (``data.access``: its user, and the client profile
+it may be restricted to), so ownership and access are decided in one place (``axiom_mcp.data``):
+another user's id, or one outside the view, is "not found", exactly like an id that never existed.
+A restricted connection is not offered the tools of a kind it cannot touch (``listed_for``).
 
 Failures the caller can fix are tool errors (results with ``isError``) whose text says what was
 wrong, because a model reads them: an unknown id, a missing or invalid argument, an unknown
@@ -32,6 +34,7 @@ import pydantic_core
 
 from axiom_mcp.context import AppContext
 from axiom_mcp.data import files, records, users
+from axiom_mcp.data.access import View
 from axiom_mcp.data.content import Format, ReadFormat, to_read
 from axiom_mcp.data.files import FileOut
 from axiom_mcp.data.kinds import ITEMS, KINDS, Kind
@@ -158,6 +161,13 @@ class AxiomTool(Tool):
     """The OAuth scope a call needs (set by ``build_tools``)."""
     activity: Any = None
     """Where each call is recorded (the process's ``ActivityLog``, set by ``build_tools``)."""
+    kind: Any = None
+    """The ``Kind`` whose records the tool works on (None: the profile)."""
+
+    def listed_for(self, view: View) -> bool:
+        """Whether a connection with ``view`` is offered this tool (calling it anyway is refused
+        by the data layer, which words why)."""
+        return not view.restricted or self.kind is None or self.kind.in_a_view != "hidden"
 
     @cached_property
     def argument_names(self) -> frozenset[str]:
@@ -283,6 +293,12 @@ def caller(context: Context | DirectCall, scope: str | None = None) -> TokenInfo
 # --- the tools ----------------------------------------------------------------------------------
 
 
+async def view_of(app: AppContext, context: Context | DirectCall) -> View:
+    """What the connection of this call sees (cached per connection, data/access.Views)."""
+    token = caller(context)
+    return await app.views.of(token.user_id, token.client_id)
+
+
 @dataclass(frozen=True)
 class ToolSpec:
     fn: Callable[..., Awaitable[Any]]
@@ -291,6 +307,7 @@ class ToolSpec:
     scope: str
     description: str
     annotations: ToolAnnotations
+    kind: Kind | None = None
 
 
 def _reading(title: str) -> ToolAnnotations:
@@ -329,12 +346,18 @@ def _kind_tools(app: AppContext, kind: Kind) -> list[ToolSpec]:
     page_type = kind.page
     keyword = inspect.Parameter.POSITIONAL_OR_KEYWORD
 
-    async def in_session(action: Callable[[Any], Awaitable[Any]]) -> Any:  # the action gets a database session
+    async def answer(work: Awaitable[Any]) -> Any:  # the data layer's errors as tool errors
         try:
-            async with app.db.session() as session:
-                return await action(session)
+            return await work
         except AxiomError as exc:
             raise _failure(exc, kind) from exc
+
+    async def in_session(action: Callable[[Any], Awaitable[Any]]) -> Any:  # the action gets a database session
+        async def run() -> Any:
+            async with app.db.session() as session:
+                return await action(session)
+
+        return await answer(run())
 
     def shown(record: Any, fmt: ReadFormat) -> Any:
         """A record with its rich text as the caller reads it."""
@@ -345,9 +368,9 @@ def _kind_tools(app: AppContext, kind: Kind) -> list[ToolSpec]:
     async def list_records(
         ctx: Context, page: int = 1, perPage: int = 30, search: str = "", format: ReadFormat = "markdown"  # noqa: A002, N803
     ) -> Any:
-        user_id = caller(ctx).user_id
+        view = await view_of(app, ctx)
         params = _build(PageQuery, {"q": "search"}, page=page, perPage=perPage, q=search)
-        data = await records.list_records_data(kind, app.db, user_id, params)  # the read pool, JSON-ready
+        data = await answer(records.list_records_data(kind, app.db, view, params))  # the read pool, JSON-ready
         if kind.rich is not None:
             for record in data["items"]:
                 record[kind.rich] = to_read(record[kind.rich], format)
@@ -356,13 +379,13 @@ def _kind_tools(app: AppContext, kind: Kind) -> list[ToolSpec]:
     with_files = kind is ITEMS
 
     async def get_record(ctx: Context, id: str, format: ReadFormat = "markdown") -> Any:  # noqa: A002
-        user_id = caller(ctx).user_id
+        view = await view_of(app, ctx)
 
         async def read(session: Any) -> Any:
-            record = await records.get_record(kind, session, user_id, id)
+            record = await records.get_record(kind, session, view, id)
             if not with_files:
                 return record
-            listed = await files.list_files(session, user_id, id)
+            listed = await files.list_files(session, view.user_id, id)
             return ItemWithFiles(**dict(record), attachedFiles=[attached(f) for f in listed])
 
         return shown(await in_session(read), format)
@@ -376,26 +399,26 @@ def _kind_tools(app: AppContext, kind: Kind) -> list[ToolSpec]:
         return {**arguments, "format": fmt}, "html" if fmt == "html" else "markdown"
 
     async def create_record(ctx: Context, **arguments: Any) -> Any:
-        user_id = caller(ctx).user_id
-        values, answer = written(arguments)
+        view = await view_of(app, ctx)
+        values, reading = written(arguments)
         data = _build(kind.create, **values)
-        return shown(await in_session(lambda s: records.create_record(kind, s, user_id, data)), answer)
+        return shown(await in_session(lambda s: records.create_record(kind, s, view, data)), reading)
 
     names = [field.name for field in kind.fields]
 
     async def update_record(ctx: Context, id: str, **arguments: Any) -> Any:  # noqa: A002
-        user_id = caller(ctx).user_id
-        values, answer = written(arguments)
+        view = await view_of(app, ctx)
+        values, reading = written(arguments)
         changes = {k: v for k, v in values.items() if v is not None and k != "format"}
         if not changes:
             wanted = f"'{names[0]}'" if len(names) == 1 else "at least one of " + ", ".join(f"'{n}'" for n in names)
             raise ToolError(f"Nothing to change: give {wanted}.")
         data = _build(kind.update, **changes, **({"format": values["format"]} if kind.rich else {}))
-        return shown(await in_session(lambda s: records.update_record(kind, s, user_id, id, data)), answer)
+        return shown(await in_session(lambda s: records.update_record(kind, s, view, id, data)), reading)
 
     async def delete_record(ctx: Context, id: RecordIdArg) -> Deleted:  # noqa: A002
-        user_id = caller(ctx).user_id
-        await files.remove_blobs(app.blobs, await in_session(lambda s: records.delete_record(kind, s, user_id, id)))
+        view = await view_of(app, ctx)
+        await files.remove_blobs(app.blobs, await in_session(lambda s: records.delete_record(kind, s, view, id)))
         return Deleted(id=id)
 
     def parameter(name: str, annotation: Any, default: Any = inspect.Parameter.empty) -> inspect.Parameter:
@@ -433,26 +456,26 @@ def _kind_tools(app: AppContext, kind: Kind) -> list[ToolSpec]:
             f"{plural} whose {kind.searched} contains the text. The result has `items` (the {plural}) and "
             "`page`, `perPage`, `totalItems`, `totalPages`; ask for the next page while `page` < `totalPages`."
             + rich_reading,
-            _reading(f"List your {plural}"),
+            _reading(f"List your {plural}"), kind,
         ),
         ToolSpec(
             get_record, f"get_user_{one}", f"Get one of your {plural}", read,
             f"Get one of the user's {plural} by its id (ids come from get_user_{plural})." + rich_reading
             + (" `attachedFiles` are its files, each readable with resources/read at its `uri`." if with_files else ""),
-            _reading(f"Get one of your {plural}"),
+            _reading(f"Get one of your {plural}"), kind,
         ),
         ToolSpec(
             create_record, f"create_user_{one}", kind.create_title, write, kind.create_about,
-            _writing(kind.create_title, destructive=False, idempotent=False),
+            _writing(kind.create_title, destructive=False, idempotent=False), kind,
         ),
         ToolSpec(
             update_record, f"update_user_{one}", kind.update_title, write, kind.update_about,
-            _writing(kind.update_title, destructive=True, idempotent=True),
+            _writing(kind.update_title, destructive=True, idempotent=True), kind,
         ),
         ToolSpec(
             delete_record, f"delete_user_{one}", f"Delete a {one}", write,
             f"Delete one of the user's {plural} for good, by its id. This cannot be undone.",
-            _writing(f"Delete a {one}", destructive=True, idempotent=True),
+            _writing(f"Delete a {one}", destructive=True, idempotent=True), kind,
         ),
     ]
 
@@ -470,7 +493,13 @@ def _file_tools(app: AppContext) -> list[ToolSpec]:
 
     async def add_user_item_file(ctx: Context, item_id: RecordIdArg, name: FileNameArg,
                                  content_base64: Base64Arg) -> AttachedFile:
-        user_id = caller(ctx).user_id
+        view = await view_of(app, ctx)
+        user_id = view.user_id
+        try:
+            async with app.db.session() as session:  # only to an item this connection sees
+                await records.get_record(ITEMS, session, view, item_id)
+        except AxiomError as exc:
+            raise _failure(exc, ITEMS) from exc
         try:
             data = base64.b64decode(content_base64, validate=True)
         except (binascii.Error, ValueError):
@@ -489,9 +518,11 @@ def _file_tools(app: AppContext) -> list[ToolSpec]:
         return attached(stored)
 
     async def delete_user_item_file(ctx: Context, id: RecordIdArg) -> Deleted:  # noqa: A002
-        user_id = caller(ctx).user_id
+        view = await view_of(app, ctx)
         try:
-            await files.delete_file(app.db, app.blobs, user_id, id)
+            async with app.db.session() as session:  # only a file of an item this connection sees
+                await files.get_file(session, view.user_id, id, view)
+            await files.delete_file(app.db, app.blobs, view.user_id, id)
         except AxiomError as exc:
             raise ToolError(f"{exc.message}: no such file among yours. get_user_item lists an item's files.") from exc
         return Deleted(id=id)
@@ -504,13 +535,13 @@ def _file_tools(app: AppContext) -> list[ToolSpec]:
             f"{MAX_TOOL_FILE // (1024 * 1024)} MiB). Its type is read from the bytes. An item holds at most 99 "
             "files and the user's storage has a quota; the error says which limit was reached. Returns the file "
             "with the `uri` to read it at.",
-            _writing("Attach a file to an item", destructive=False, idempotent=False),
+            _writing("Attach a file to an item", destructive=False, idempotent=False), ITEMS,
         ),
         ToolSpec(
             delete_user_item_file, "delete_user_item_file", "Remove a file from an item", write,
             "Delete one of the files attached to the user's items, by its id (from get_user_item's "
             "`attachedFiles`). This cannot be undone.",
-            _writing("Remove a file from an item", destructive=True, idempotent=True),
+            _writing("Remove a file from an item", destructive=True, idempotent=True), ITEMS,
         ),
     ]
 
@@ -543,22 +574,22 @@ def _chatgpt_tools(app: AppContext) -> list[ToolSpec]:
 
     async def search(ctx: Context, query: Annotated[str, Field(max_length=1000, description=(
         "What to look for in the person's items: words from their names, text or tags."))]) -> chatgpt.SearchResults:
-        return await chatgpt.search(app, caller(ctx).user_id, query)
+        return await chatgpt.search(app, await view_of(app, ctx), query)
 
     async def fetch(ctx: Context, id: Annotated[str, Field(min_length=1, max_length=64, description=(  # noqa: A002
         "An item's id, as search returned it."))]) -> chatgpt.Document:
         try:
-            return await chatgpt.fetch(app, caller(ctx).user_id, id)
+            return await chatgpt.fetch(app, await view_of(app, ctx), id)
         except AxiomError as exc:
             raise _failure(exc, ITEMS) from exc
 
     return [
         ToolSpec(search, "search", "Search your items", ITEMS.read_scope,
                  "Search the person's Axiom items (notes and documents). Returns up to 20 results, each with "
-                 "the item's id, title and a URL; read one whole with fetch.", _reading("Search your items")),
+                 "the item's id, title and a URL; read one whole with fetch.", _reading("Search your items"), ITEMS),
         ToolSpec(fetch, "fetch", "Read one item", ITEMS.read_scope,
                  "Read one of the person's Axiom items whole, by the id search returned: its title, its text "
-                 "as Markdown, its URL, and its tags and dates as metadata.", _reading("Read one item")),
+                 "as Markdown, its URL, and its tags and dates as metadata.", _reading("Read one item"), ITEMS),
     ]
 
 
@@ -572,5 +603,6 @@ def build_tools(app: AppContext) -> tuple[list[AxiomTool], dict[str, str]]:
         )
         tool.scope = spec.scope
         tool.activity = app.activity
+        tool.kind = spec.kind
         tools.append(tool)
     return tools, {spec.name: spec.scope for spec in specs}

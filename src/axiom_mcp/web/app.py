@@ -27,6 +27,7 @@ from axiom_mcp.web.pages import (
     password_reset,
     profile,
     records,
+    seen_by,
     signins,
     your_data,
 )
@@ -49,6 +50,7 @@ def create_web_app(ctx: AppContext) -> Starlette:
         *consent.routes,
         *apps.routes,
         *item_files.routes,
+        *seen_by.routes,
         *records.routes(),
         *profile.routes,
         *signins.routes,

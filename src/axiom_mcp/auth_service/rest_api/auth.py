@@ -9,6 +9,7 @@ from fastapi import Request
 
 from axiom_mcp.auth_service.rest_api.activity import TOKEN_STATE
 from axiom_mcp.context import AppContext
+from axiom_mcp.data.access import View
 from axiom_mcp.data.tokens import FIRST_PARTY_CLIENT_ID, TokenInfo
 from axiom_mcp.errors import AuthenticationFailed, PermissionDenied
 from axiom_mcp.security.bearer import bearer_token
@@ -35,6 +36,19 @@ def require_scope(scope: str) -> Callable[[Request], Coroutine[Any, Any, TokenIn
         if scope not in info.scopes:
             raise PermissionDenied(f"The token lacks the {scope!r} scope.", scope=scope)
         return info
+
+    return dependency
+
+
+def require_view(scope: str) -> Callable[[Request], Coroutine[Any, Any, View]]:
+    """A FastAPI dependency: ``require_scope``, then what the token's connection sees (the API's
+    own tokens: everything; an OAuth app's: its consent's profile, data/access.py)."""
+    token_of = require_scope(scope)
+
+    async def dependency(request: Request) -> View:
+        token = await token_of(request)
+        ctx: AppContext = request.app.state.ctx
+        return await ctx.views.of(token.user_id, token.client_id)
 
     return dependency
 

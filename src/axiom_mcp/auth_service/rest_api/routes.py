@@ -10,13 +10,14 @@ from fastapi import APIRouter, BackgroundTasks, Body, Depends, Query, Request, R
 from fastapi.exceptions import RequestValidationError
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
-from axiom_mcp.auth_service.rest_api.auth import require_scope
+from axiom_mcp.auth_service.rest_api.auth import require_scope, require_view
 from axiom_mcp.auth_service.rest_api.errors import UnsupportedMediaType
 from axiom_mcp.context import AppContext
-from axiom_mcp.data import files, records, signup_throttle, throttle, users
+from axiom_mcp.data import access, files, records, signup_throttle, throttle, users
+from axiom_mcp.data.access import View
+from axiom_mcp.data.kinds import CLIENTS, ITEMS, KINDS, Kind
 from axiom_mcp.mail import links
 from axiom_mcp.mail.outbox import post
-from axiom_mcp.data.kinds import KINDS, Kind
 from axiom_mcp.data.schemas import MAX_PAGE, MAX_PER_PAGE, MAX_QUERY, PageQuery, ProfileOut, storable
 from axiom_mcp.data.tokens import FIRST_PARTY_CLIENT_ID, TokenInfo, issue_access_token
 from axiom_mcp.settings import DEFAULT_SCOPES
@@ -80,36 +81,40 @@ class LoginOut(BaseModel):
     )
 
 
+def _page_response(page: dict[str, Any]) -> Response:
+    # The hot read: the page's dict written as JSON in one step (a Response skips FastAPI's
+    # validation by response_model, which still documents it; tests/data/test_lists.py holds the
+    # dict to the model's JSON byte for byte).
+    return Response(pydantic_core.to_json(page), media_type="application/json")
+
+
 def _kind_routes(router: APIRouter, kind: Kind) -> None:
-    """list, get, create, update and delete routes for one kind of record, each behind its scope."""
-    read = Depends(require_scope(kind.read_scope))
-    write = Depends(require_scope(kind.write_scope))
+    """list, get, create, update and delete routes for one kind of record, each behind its scope,
+    each seeing what the token's connection sees (a restricted one: data/records.py)."""
+    read = Depends(require_view(kind.read_scope))
+    write = Depends(require_view(kind.write_scope))
 
     async def list_records(
-        request: Request, params: Annotated[PageQuery, Depends(page_query)], token: TokenInfo = read
+        request: Request, params: Annotated[PageQuery, Depends(page_query)], view: View = read
     ) -> Any:
-        # The hot read: the database's read pool, and the page's dict written as JSON in one step
-        # (a Response skips FastAPI's validation by response_model, which still documents it;
-        # tests/data/test_lists.py holds the dict to the model's JSON byte for byte).
-        page = await records.list_records_data(kind, _ctx(request).db, token.user_id, params)
-        return Response(pydantic_core.to_json(page), media_type="application/json")
+        return _page_response(await records.list_records_data(kind, _ctx(request).db, view, params))
 
-    async def get_record(request: Request, record_id: str, token: TokenInfo = read) -> Any:
+    async def get_record(request: Request, record_id: str, view: View = read) -> Any:
         async with _ctx(request).db.session() as session:
-            return await records.get_record(kind, session, token.user_id, record_id)
+            return await records.get_record(kind, session, view, record_id)
 
-    async def create_record(request: Request, body: Any, token: TokenInfo = write) -> Any:
+    async def create_record(request: Request, body: Any, view: View = write) -> Any:
         async with _ctx(request).db.session() as session:
-            return await records.create_record(kind, session, token.user_id, body)
+            return await records.create_record(kind, session, view, body)
 
-    async def update_record(request: Request, record_id: str, body: Any, token: TokenInfo = write) -> Any:
+    async def update_record(request: Request, record_id: str, body: Any, view: View = write) -> Any:
         async with _ctx(request).db.session() as session:
-            return await records.update_record(kind, session, token.user_id, record_id, body)
+            return await records.update_record(kind, session, view, record_id, body)
 
-    async def delete_record(request: Request, record_id: str, token: TokenInfo = write) -> Response:
+    async def delete_record(request: Request, record_id: str, view: View = write) -> Response:
         ctx = _ctx(request)
         async with ctx.db.session() as session:
-            blob_keys = await records.delete_record(kind, session, token.user_id, record_id)
+            blob_keys = await records.delete_record(kind, session, view, record_id)
         await files.remove_blobs(ctx.blobs, blob_keys)
         return Response(status_code=204)
 
@@ -178,6 +183,18 @@ def build_api_router() -> APIRouter:
                 record=users.profile_out(user),
                 device=throttle.device_cookie(ctx.settings, body.email, body.device),
             )
+
+    @router.get("/user/clients/{record_id}/items", response_model=ITEMS.page, tags=["clients"],
+                summary="The items a client profile sees (what an app restricted to it sees), newest first",
+                dependencies=[Depends(require_scope(ITEMS.read_scope))])
+    async def profile_items(
+        request: Request, record_id: str, params: Annotated[PageQuery, Depends(page_query)],
+        view: View = Depends(require_view(CLIENTS.read_scope)),
+    ) -> Any:
+        ctx = _ctx(request)
+        async with ctx.db.session() as session:
+            seen = await access.profile_view(session, view, record_id)
+        return _page_response(await records.list_records_data(ITEMS, ctx.db, seen, params))
 
     for kind in KINDS.values():
         _kind_routes(router, kind)
