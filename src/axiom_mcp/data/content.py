@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import html
 from collections import OrderedDict
+from collections.abc import Callable
 import re
 from html.parser import HTMLParser
 from typing import Literal
@@ -102,18 +103,21 @@ def readable(stored: str) -> str:
 
 
 def to_read(stored: str, fmt: ReadFormat) -> str:
-    """Stored content as a model asked to read it.
+    """Stored content as a model asked to read it (remembered: ``_remembered``)."""
+    return _remembered(fmt, stored, lambda: _to_read(stored, fmt))
 
-    Remembered for notes up to ``READ_CACHE_MAX_CHARS`` (most of them): the same items are read over
-    and over by list tools, and sanitizing and converting one costs more than the rest of the call
-    (bench/README.md). The answer depends only on the text, so a remembered one is never stale.
-    """
+
+def _remembered(purpose: str, stored: str, compute: Callable[[], str]) -> str:
+    """What ``compute`` makes of ``stored``, remembered for notes up to ``READ_CACHE_MAX_CHARS`` (most of
+    them): list pages read the same items over and over, and sanitizing, converting and cutting
+    them cost more than the rest of the call (bench/README.md). The answer depends only on the
+    text, so a remembered one is never stale."""
     if len(stored) > READ_CACHE_MAX_CHARS:
-        return _to_read(stored, fmt)
-    key = (fmt, stored)
+        return compute()
+    key = (purpose, stored)
     found = _read_cache.get(key)
     if found is None:
-        found = _read_cache[key] = _to_read(stored, fmt)
+        found = _read_cache[key] = compute()
         if len(_read_cache) > READ_CACHE_ENTRIES:
             _read_cache.popitem(last=False)
     else:
@@ -180,9 +184,12 @@ def _words(markup: str) -> str:
 
 
 def excerpt(stored: str, length: int = EXCERPT_LENGTH) -> str:
-    """The first ``length`` characters of the text on one line, cut at a word with an ellipsis.
+    """The first ``length`` characters of the text on one line, cut at a word with an ellipsis."""
+    return _remembered(f"excerpt:{length}", stored, lambda: _excerpt(stored, length))
 
-    Only as much of the markup is read as the excerpt needs, never ending inside a tag."""
+
+def _excerpt(stored: str, length: int) -> str:
+    """Only as much of the markup is read as the excerpt needs, never ending inside a tag."""
     end = 2 * length
     while True:
         whole = end >= len(stored)
