@@ -16,7 +16,7 @@ APP = "https://claude.ai/oauth/mcp-oauth-client-metadata"
 
 
 async def test_a_real_sdk_sessions_calls_show_on_connected_apps(
-    ctx: AppContext, mcp: McpService, signed_in: httpx.AsyncClient, user: TestUser
+    ctx: AppContext, mcp: McpService, signed_in: httpx.AsyncClient, user: TestUser,  # noqa: F811 - the fixture
 ) -> None:
     async with ctx.db.session() as session:
         await consents.add_consent(session, user.id, APP, scopes="items:read items:write", restricted=False,

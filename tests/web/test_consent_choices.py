@@ -14,7 +14,7 @@ from axiom_mcp.context import AppContext
 from axiom_mcp.data import records
 from axiom_mcp.data.access import connection_view
 from axiom_mcp.data.kinds import CLIENTS, ITEMS, TAGS
-from axiom_mcp.data.schemas import ClientCreate, ItemCreate, PageQuery, TagCreate
+from axiom_mcp.data.schemas import ClientCreate, ItemCreate, TagCreate
 from axiom_mcp.oauth.consents import last_choice
 from axiom_mcp.settings import SCOPES
 from tests.oauth.helpers import with_settings
