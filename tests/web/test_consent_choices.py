@@ -224,7 +224,9 @@ async def test_a_change_on_the_apps_page_applies_to_the_live_token_at_once(
     # This process: the next call, no new consent.
     refused = await auth.post(f"{API}/user/items", json={"name": "second"}, headers=bearer(token))
     assert refused.status_code == 403 and 'scope="items:write"' in refused.headers["www-authenticate"]
-    assert (await auth.get(f"{API}/user/items", headers=bearer(token))).status_code == 200
+    listed = await auth.get(f"{API}/user/items", headers=bearer(token))
+    assert listed.status_code == 200
+    assert [item["name"] for item in listed.json()["items"]] == ["Diary"]  # the new view, at once
     # The other instance: within its cache bound.
     await asyncio.sleep(0.3)
     assert (await other.tokens.verify(token)).scopes == {  # type: ignore[union-attr]

@@ -115,6 +115,14 @@ class Views:
         self._ttl = cache_seconds
         self._cache: dict[tuple[str, str], tuple[float, View]] = {}
         self._lookups: dict[tuple[str, str], asyncio.Task[View]] = {}
+        self._changes = 0
+        """Counts ``forget`` calls: a lookup begun before one keeps its answer to itself."""
+
+    def forget(self, user_id: str, client_id: str) -> None:
+        """The person just changed what this app sees: this process looks it up again on its next call."""
+        self._changes += 1
+        self._cache.pop((user_id, client_id), None)
+        self._lookups.pop((user_id, client_id), None)
 
     async def of(self, user_id: str, client_id: str) -> View:
         """The view of ``client_id``'s connection; the API's own tokens see everything."""
@@ -138,10 +146,10 @@ class Views:
             lookup.exception()  # retrieved: every waiter got it, or none was left to
 
     async def _look_up(self, key: tuple[str, str]) -> View:
-        started = time.monotonic()
+        started, changes = time.monotonic(), self._changes
         async with self._db.session() as session:
             view = await connection_view(session, *key)
-        if self._ttl > 0:
+        if self._ttl > 0 and changes == self._changes:
             if len(self._cache) >= _MAX_VIEWS:
                 self._cache.clear()
             self._cache[key] = (started + self._ttl, view)

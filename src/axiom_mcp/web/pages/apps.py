@@ -107,6 +107,7 @@ async def change(request: Request, visit: Visit) -> Response:
         return await _page(visit, (app.client_id, chosen, exc.message))
     # This process applies it now; other instances within the token cache bound.
     visit.ctx.tokens.forget(user_id=visit.user_id, client_id=app.client_id)
+    visit.ctx.views.forget(visit.user_id, app.client_id)
     return visit.redirect("/apps", notice="app_changed")
 
 
@@ -119,6 +120,7 @@ async def revoke(request: Request, visit: Visit) -> Response:
         await revoke_connected_app(session, visit.user_id, client_id)  # NotFoundError: a 404 page
     # This process must stop accepting the app's cached tokens now, not in a few seconds.
     visit.ctx.tokens.forget(user_id=visit.user_id, client_id=client_id)
+    visit.ctx.views.forget(visit.user_id, client_id)
     return visit.redirect("/apps", notice="revoked")
 
 
