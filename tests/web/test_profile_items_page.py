@@ -18,7 +18,8 @@ async def test_the_page_lists_what_the_profile_sees_and_the_client_page_links_to
         work = await records.create_record(TAGS, session, user.id, TagCreate(name="work"))
         home = await records.create_record(TAGS, session, user.id, TagCreate(name="home"))
         for name, tags in (("Work plan", [work.id]), ("Diary", [home.id]), ("Both", [work.id, home.id]), ("Loose", [])):
-            await records.create_record(ITEMS, session, user.id, ItemCreate(name=name, tags=tags))
+            await records.create_record(ITEMS, session, user.id, ItemCreate(
+                name=name, tags=tags, content=f"<p>About <strong>{name}</strong></p>"))
         profile = await records.create_record(CLIENTS, session, user.id, ClientCreate(name="ChatGPT", accessTags=[work.id]))
 
     form = await signed_in.get(f"/clients/{profile.id}")
@@ -29,6 +30,7 @@ async def test_the_page_lists_what_the_profile_sees_and_the_client_page_links_to
     assert "Work plan" in page.text and "Both" in page.text
     assert "Diary" not in page.text and "Loose" not in page.text
     assert ">home<" not in page.text  # only the tags the app sees
+    assert "About Work plan" in page.text and "&lt;strong&gt;" not in page.text  # previews are plain text
     searched = await signed_in.get(f"/clients/{profile.id}/items", params={"q": "plan"})
     assert "Work plan" in searched.text and "Both" not in searched.text
 
