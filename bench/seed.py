@@ -24,6 +24,7 @@ from sqlalchemy import Table, bindparam, event, insert, text
 from sqlalchemy.schema import CreateIndex, DropIndex
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from axiom_mcp.data.kinds import ITEMS
 from axiom_mcp.db.reads import asyncpg_dsn
 from axiom_mcp.db.tables import Item, OAuthAccessToken, Tag, User, item_tags
 from axiom_mcp.security.passwords import hash_password
@@ -172,12 +173,14 @@ class Seeder:
         for n, item_id in enumerate(item_ids):
             created = _BASE_TIME + timedelta(seconds=n)
             words = " ".join(self.rng.choices(_WORDS, k=24))
+            content = f"<p>{words}</p>"
             item_rows.append(
                 {
                     "id": item_id,
                     "user_id": user_id,
                     "name": f"Item {n} {words[:40]}",
-                    "content": f"<p>{words}</p>",
+                    "content": content,
+                    **ITEMS.derived_from("content", content),
                     "files": [],
                     "created": created,
                     "updated": created,

@@ -86,3 +86,31 @@ async def migrate_down(db: Database, revision: str) -> None:
 
     async with db.engine.begin() as conn:
         await conn.run_sync(run)
+
+
+async def test_0015_stores_the_excerpt_of_every_item_there_is(empty_db: Database) -> None:
+    """Items written before 0015 get the excerpt the data layer would have written with them."""
+    from datetime import datetime
+
+    from sqlalchemy import text
+
+    from axiom_mcp.data.content import excerpt
+
+    await migrate(empty_db.engine, "0014")
+    stamp = datetime(2026, 1, 1)
+    contents = {f"item{n:011d}": f"<h1>Title {n}</h1><p>Some <em>rich</em> words &amp; more {'x' * n}</p>"
+                for n in range(3)}
+    contents["itemempty00000"] = ""
+    async with empty_db.engine.begin() as conn:
+        await conn.execute(text(
+            "INSERT INTO users (id, email, name, avatar, password_hash, verified, created, updated)"
+            " VALUES ('user00000000001', 'a@example.com', '', '', 'x', false, :t, :t)"), {"t": stamp})
+        await conn.execute(text(
+            "INSERT INTO items (id, user_id, name, content, files, created, updated)"
+            " VALUES (:id, 'user00000000001', 'n', :content, '[]', :t, :t)"),
+            [{"id": key, "content": value, "t": stamp} for key, value in contents.items()])
+    await migrate(empty_db.engine)
+    async with empty_db.engine.connect() as conn:
+        stored = dict((await conn.execute(text("SELECT id, excerpt FROM items"))).all())
+    assert stored == {key: excerpt(value) for key, value in contents.items()}
+    assert stored["item00000000000"] == "Title 0 Some rich words & more"

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from axiom_mcp.data import users
+from axiom_mcp.data.kinds import ITEMS
 from axiom_mcp.db.tables import (
     Activity,
     Client,
@@ -250,7 +251,8 @@ async def import_archive(session: AsyncSession, archive: Archive, password: str)
                 raise ValidationFailed(
                     f"{kind.__tablename__} {record.id} names unknown tag ids {sorted(unknown)}", field="archive")
         if records:
-            extra = (lambda r: {"content": r.content, "files": r.files}) if kind is Item else (lambda r: {})
+            extra = ((lambda r: {"content": r.content, "files": r.files, **ITEMS.derived_from("content", r.content)})
+                     if kind is Item else (lambda r: {}))
             await session.execute(insert(kind), [
                 {"id": r.id, "user_id": user.id, "name": r.name, "created": r.created, "updated": r.updated, **extra(r)}
                 for r in records])

@@ -177,19 +177,16 @@ _ANY_TAG = re.compile(r"""<(/?)([A-Za-z][A-Za-z0-9-]*)(?:[^>"']|"[^"]*"|'[^']*')
 
 
 def _words(markup: str) -> str:
-    """The text of ``markup`` on one line (``to_text``'s words, found by a pattern: a list page
-    makes an excerpt per record, and the parser costs several times more)."""
+    """The text of ``markup`` on one line (``to_text``'s words, found by a pattern)."""
     text = _ANY_TAG.sub(lambda tag: " " if tag.group(2).lower() in _BLOCKS else "", markup)
     return " ".join(html.unescape(text).split())
 
 
 def excerpt(stored: str, length: int = EXCERPT_LENGTH) -> str:
-    """The first ``length`` characters of the text on one line, cut at a word with an ellipsis."""
-    return _remembered(f"excerpt:{length}", stored, lambda: _excerpt(stored, length))
+    """The first ``length`` characters of the text on one line, cut at a word with an ellipsis
+    (stored with the content: data/kinds.py ``Derived``).
 
-
-def _excerpt(stored: str, length: int) -> str:
-    """Only as much of the markup is read as the excerpt needs, never ending inside a tag."""
+    Only as much of the markup is read as the excerpt needs, never ending inside a tag."""
     end = 2 * length
     while True:
         whole = end >= len(stored)

@@ -63,9 +63,11 @@ class Relation:
 
 @dataclass(frozen=True)
 class Derived:
-    """An output field computed from a stored column when a record is read (an item's excerpt).
+    """An output field computed from another column whenever that one is written, and stored (an
+    item's excerpt): list pages read it as a column, rather than work it out for every record
+    they show, every time (bench/README.md, "Stored excerpts").
 
-    It follows its source column in the output model, so every reader writes it right after."""
+    It follows its source column in the output model."""
 
     name: str
     source: str
@@ -116,7 +118,7 @@ class Kind:
     """Validates a ``page`` from values read from the database (data/lists.py)."""
 
     def __post_init__(self) -> None:
-        skipped = {"id", "user", "created", "updated", "expand", *(d.name for d in self.derived)}
+        skipped = {"id", "user", "created", "updated", "expand"}
         own = [name for name in self.out.model_fields if name not in skipped]
         if self.relation is not None:
             own.remove(self.relation.field)
@@ -134,6 +136,10 @@ class Kind:
         object.__setattr__(self, "link", link)
         object.__setattr__(self, "page", Page[self.out])  # type: ignore[name-defined]
         object.__setattr__(self, "page_from_store", stored_validator(self.page))
+
+    def derived_from(self, source: str, value: Any) -> dict[str, Any]:
+        """The stored derived columns to write with ``source`` set to ``value``."""
+        return {d.name: d.compute(value) for d in self.derived if d.source == source}
 
     @property
     def many(self) -> str:

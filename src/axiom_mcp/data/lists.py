@@ -162,7 +162,6 @@ def _records(kind: Kind, rows: list[Row], stamp: Callable[[Any], Any]) -> list[d
     fields = kind.columns
     width = 4 + len(fields)
     listed = {4 + at for at, name in enumerate(fields) if name in kind.list_columns}
-    followers = {4 + fields.index(d.source): d for d in kind.derived}
     tags_field = kind.relation.field if kind.relation is not None else None
     records: list[dict[str, Any]] = []
     tag_dicts: dict[str, dict[str, Any]] = {}  # a tag on several records of the page is built once
@@ -176,9 +175,6 @@ def _records(kind: Kind, rows: list[Row], stamp: Callable[[Any], Any]) -> list[d
             record = {"id": record_id, "user": row[1], "created": stamp(row[2]), "updated": stamp(row[3])}
             for at in range(4, width):
                 record[fields[at - 4]] = _json_list(row[at]) if at in listed else row[at]
-                if at in followers:  # a derived field right after its source, as in the model
-                    derived = followers[at]
-                    record[derived.name] = derived.compute(row[at])
             records.append(record)
             if tags_field is None:
                 continue

@@ -45,8 +45,6 @@ def record_out(kind: Kind, row: Any, view: View | None = None) -> Any:
     for column in kind.columns:
         value = getattr(row, column)
         values[column] = list(value) if isinstance(value, list) else value
-    for derived in kind.derived:
-        values[derived.name] = derived.compute(values[derived.source])
     if kind.relation is not None:
         # The same order whether the record was just built from input or loaded (relationship order_by).
         shown = getattr(row, kind.relation.attribute)
@@ -115,6 +113,8 @@ async def _assign(session: AsyncSession, kind: Kind, view: View, row: Any, data:
             continue
         if name == kind.rich:
             value = to_stored(value, data.format)  # type: ignore[attr-defined]
+            for derived, computed in kind.derived_from(name, value).items():
+                setattr(row, kind.attribute(derived), computed)
         elif kind.relation is not None and name == kind.relation.field:
             value = await _owned_tags(session, view, value, name)
             if view.restricted and not creating:

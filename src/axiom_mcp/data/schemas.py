@@ -101,7 +101,7 @@ class ItemOut(Record):
     content: str
     """Sanitized HTML."""
     excerpt: str
-    """The content's first words as plain text, for previews (derived, never stored)."""
+    """The content's first words as plain text, for previews (derived from it at every write, and stored)."""
     files: list[str]
     tags: list[str]
     expand: ItemExpand

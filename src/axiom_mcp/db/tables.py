@@ -131,6 +131,8 @@ class Item(Timestamps, Base):
     user_id: Mapped[str] = _owner_column()
     name: Mapped[str] = mapped_column(String(NAME_MAX))
     content: Mapped[str] = mapped_column(Text, default="")
+    # The content's first words as plain text, written with it (data/kinds.py ``Derived``).
+    excerpt: Mapped[str] = mapped_column(Text, default="", server_default="")
     files: Mapped[list[Any]] = mapped_column(default=list)
     tags: Mapped[list[Tag]] = relationship(secondary=item_tags, lazy="raise", order_by=Tag.name)
 
