@@ -72,6 +72,40 @@ async def test_an_export_holds_everything_and_imports_back_as_it_was(ctx: AppCon
         assert (await users.authenticate(session, user.email, "a new long password")).id == user.id
 
 
+def _zipped(data: dict) -> io.BytesIO:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as zipped:
+        zipped.writestr(archive.MEMBER, json.dumps(data))
+    buffer.seek(0)
+    return buffer
+
+
+async def test_tags_named_alike_in_an_archive_are_merged_into_the_oldest(ctx: AppContext) -> None:
+    """An archive from before tag names were unique (or written by hand) may hold "work" and
+    "WORK": the import keeps the oldest and gives its items and clients every tag they had, once."""
+    user = await make_user(ctx, name="Ann")
+    await _fill(ctx, user)
+    exported = await _export(ctx, user.id)
+    work, emoji = exported["tags"]
+    later = {"id": "work0000000late", "name": " WORK ", "created": "2030-01-01T00:00:00+00:00",
+             "updated": "2030-01-01T00:00:00+00:00"}
+    other = {**later, "id": "emoji0000000odd", "name": "éMOJI 🏠"}
+    exported["tags"] = [later, other, work, emoji]
+    first, second, third = exported["items"]
+    first["tags"], second["tags"], third["tags"] = [later["id"]], [work["id"], later["id"]], [other["id"], work["id"]]
+    exported["clients"][0]["accessTags"] = [later["id"], work["id"], other["id"]]
+    async with ctx.db.session() as session:
+        await users.delete_user(session, user.email)
+
+    async with ctx.db.session() as session:
+        await archive.import_archive(session, archive.read_archive(_zipped(exported)), PASSWORD)
+
+    again = await _export(ctx, user.id)
+    assert again["tags"] == [work, emoji]
+    assert [i["tags"] for i in again["items"]] == [[work["id"]], [work["id"]], sorted([work["id"], emoji["id"]])]
+    assert again["clients"][0]["accessTags"] == sorted([work["id"], emoji["id"]])
+
+
 async def test_an_empty_account_exports_every_section_empty(ctx: AppContext) -> None:
     exported = await _export(ctx, (await make_user(ctx)).id)
     assert all(exported[s] == [] for s in archive.SECTIONS)

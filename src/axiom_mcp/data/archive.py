@@ -21,6 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from axiom_mcp.data import users
+from axiom_mcp.data.schemas import Name
+from axiom_mcp.db.fold import name_key
 from axiom_mcp.db.tables import (
     Activity,
     Client,
@@ -145,7 +147,7 @@ class _Profile(_Strict):
 
 class _Tag(_Strict):
     id: str
-    name: str
+    name: Name
     created: datetime
     updated: datetime
 
@@ -217,10 +219,21 @@ def read_archive(source: IO[bytes]) -> Archive:
         raise ValidationFailed(f"{where}: {first['msg']}", field="archive") from None
 
 
+def _merged(tags: list[_Tag]) -> tuple[dict[str, _Tag], dict[str, str]]:
+    """The tags to make, by name key, those named alike (``fold.name_key``: tag names are unique per
+    person, in any case) merged into the oldest; and the tag each archived tag id became."""
+    kept: dict[str, _Tag] = {}
+    merged_into: dict[str, str] = {}
+    for tag in sorted(tags, key=lambda t: (t.created, t.id)):
+        merged_into[tag.id] = kept.setdefault(name_key(tag.name), tag).id
+    return kept, merged_into
+
+
 async def import_archive(session: AsyncSession, archive: Archive, password: str) -> User:
     """Recreate the archive's person with ``password``: same ids, names, content and timestamps.
 
     Refused (ConflictError) when the email, the account id or any record id already exists here.
+    Tags named alike are merged into the oldest (``_merged``), as migration 0017 merged them.
     """
     profile = archive.profile
     if await session.scalar(select(User.id).where(User.id == profile.id)):
@@ -235,17 +248,17 @@ async def import_archive(session: AsyncSession, archive: Archive, password: str)
         id=profile.id, avatar=profile.avatar, verified=profile.verified, created=profile.created,
         updated=profile.updated,
     )
-    known_tags = {t.id for t in archive.tags}
-    if archive.tags:
+    tags, merged_into = _merged(archive.tags)
+    if tags:
         await session.execute(insert(Tag), [
-            {"id": t.id, "user_id": user.id, "name": t.name, "created": t.created, "updated": t.updated}
-            for t in archive.tags])
+            {"id": t.id, "user_id": user.id, "name": t.name, "name_key": key, "created": t.created,
+             "updated": t.updated} for key, t in tags.items()])
     for kind, records, link, column, field in (
         (Item, archive.items, item_tags, "item_id", "tags"),
         (Client, archive.clients, client_access_tags, "client_id", "accessTags"),
     ):
         for record in records:
-            unknown = set(getattr(record, field)) - known_tags
+            unknown = set(getattr(record, field)) - merged_into.keys()
             if unknown:
                 raise ValidationFailed(
                     f"{kind.__tablename__} {record.id} names unknown tag ids {sorted(unknown)}", field="archive")
@@ -254,7 +267,8 @@ async def import_archive(session: AsyncSession, archive: Archive, password: str)
             await session.execute(insert(kind), [
                 {"id": r.id, "user_id": user.id, "name": r.name, "created": r.created, "updated": r.updated, **extra(r)}
                 for r in records])
-            links = [{column: r.id, "tag_id": t} for r in records for t in getattr(r, field)]
+            links = [{column: r.id, "tag_id": t} for r in records
+                     for t in sorted({merged_into[t] for t in getattr(r, field)})]
             if links:
                 await session.execute(insert(link), links)
     if archive.activity:
