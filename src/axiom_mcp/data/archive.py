@@ -2,9 +2,10 @@
 
 The archive is a zip holding ``axiom-export.json``: the profile, tags, items, clients, connected
 apps and activity, every record with its id and timestamps, so an import into another Axiom
-recreates them as they were. What is not carried: the password (the import sets a new one), and
-the apps' tokens and consents (an app reconnects and is allowed anew; the archive lists them for
-the record). Records are written to the zip one at a time, so an export never holds them all.
+recreates them as they were, connected apps included (what each was allowed, and whether it sees
+only a client profile's items). What is not carried: the password (the import sets a new one) and
+the apps' tokens (an app signs in again, and its consent page starts from what was allowed).
+Records are written to the zip one at a time, so an export never holds them all.
 """
 
 from __future__ import annotations
@@ -13,15 +14,15 @@ import json
 import zipfile
 from collections.abc import AsyncIterator
 from datetime import datetime
-from typing import IO, Any
+from typing import IO, Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints, ValidationError
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from axiom_mcp.data import users
-from axiom_mcp.data.schemas import Name
+from axiom_mcp.data.schemas import Name, storable
 from axiom_mcp.db.fold import name_key
 from axiom_mcp.db.tables import (
     Activity,
@@ -88,7 +89,8 @@ async def _connected_apps(session: AsyncSession, user_id: str) -> AsyncIterator[
     for consent, name in apps:
         yield {
             "client_id": consent.client_id, "client_name": name or "", "scopes": consent.scopes.split(),
-            "created": _stamp(consent.created), "last_used": _stamp(consent.last_used),
+            "restricted": consent.restricted, "profile_id": consent.profile_id, "created": _stamp(consent.created),
+            "updated": _stamp(consent.updated), "last_used": _stamp(consent.last_used),
         }
 
 
@@ -131,6 +133,10 @@ async def write_archive(session: AsyncSession, user_id: str, target: IO[bytes]) 
 # --- import --------------------------------------------------------------------------------------
 
 
+_SCOPE_TOKEN = r"^[\x21\x23-\x5b\x5d-\x7e]+$"
+"""RFC 6749 section 3.3's scope-token."""
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -171,10 +177,18 @@ class _Client(_Strict):
 
 
 class _App(_Strict):
-    client_id: str
+    """A consent. ``restricted``, ``profile_id`` and ``updated`` are absent from older archives
+    (whose apps then see everything, as a new consent does)."""
+
+    client_id: Annotated[str, StringConstraints(min_length=1, max_length=2048), AfterValidator(storable)]
     client_name: str
-    scopes: list[str]
+    scopes: list[Annotated[str, StringConstraints(pattern=_SCOPE_TOKEN)]]
+    restricted: bool = False
+    profile_id: str | None = None
+    """The client profile a restricted app sees through: one of the archive's clients (None: it
+    was deleted, and the app sees nothing)."""
     created: datetime
+    updated: datetime | None = None
     last_used: datetime | None
 
 
@@ -229,6 +243,26 @@ def _merged(tags: list[_Tag]) -> tuple[dict[str, _Tag], dict[str, str]]:
     return kept, merged_into
 
 
+async def _import_consents(session: AsyncSession, user_id: str, archive: Archive) -> None:
+    """The connected apps as they were allowed: their scopes and what they see. Client profiles keep
+    their ids in an import, so a restricted app sees through the same profile here."""
+    apps = archive.connected_apps
+    clients = {c.id for c in archive.clients}
+    seen: set[str] = set()
+    for app in apps:
+        if app.client_id in seen:
+            raise ValidationFailed(f"connected app {app.client_id[:100]!r} is listed twice", field="archive")
+        seen.add(app.client_id)
+        if app.profile_id is not None and app.profile_id not in clients:
+            raise ValidationFailed(f"connected app {app.client_id[:100]!r} sees through unknown client profile "
+                                   f"{app.profile_id[:40]!r}", field="archive")
+    if apps:
+        await session.execute(insert(OAuthConsent), [
+            {"id": new_id(), "user_id": user_id, "client_id": a.client_id, "scopes": " ".join(a.scopes),
+             "restricted": a.restricted, "profile_id": a.profile_id, "created": a.created,
+             "updated": a.updated or a.created, "last_used": a.last_used} for a in apps])
+
+
 async def import_archive(session: AsyncSession, archive: Archive, password: str) -> User:
     """Recreate the archive's person with ``password``: same ids, names, content and timestamps.
 
@@ -271,6 +305,7 @@ async def import_archive(session: AsyncSession, archive: Archive, password: str)
                      for t in sorted({merged_into[t] for t in getattr(r, field)})]
             if links:
                 await session.execute(insert(link), links)
+    await _import_consents(session, user.id, archive)
     if archive.activity:
         await session.execute(insert(Activity), [
             {"id": new_id(), "user_id": user.id, **a.model_dump()} for a in archive.activity])
