@@ -5,6 +5,8 @@ person themself, who sees everything).
 A tag list in input (an item's ``tags``, a client's ``accessTags``) must name the owner's own tags;
 anything else is refused naming the field, so nobody can attach (or learn of) another user's tag.
 A kind's rich text is stored as sanitized HTML, whatever ``format`` it was written in.
+A kind's unique field (``Kind.unique``: a tag's name) is refused with ``NameTaken`` when another of
+the person's records has it, in any case; two writes at once are decided by the unique index.
 
 A connection restricted to a client profile (``Kind.in_a_view``): of a ``tagged`` kind it sees
 only the records carrying one of the profile's access tags, and of their tags only those; any other
