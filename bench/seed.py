@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from axiom_mcp.data.kinds import ITEMS
 from axiom_mcp.db.reads import asyncpg_dsn
+from axiom_mcp.db.fold import name_key
 from axiom_mcp.db.tables import Item, OAuthAccessToken, Tag, User, item_tags
 from axiom_mcp.security.passwords import hash_password
 from axiom_mcp.security.secrets import hash_secret, new_secret
@@ -159,10 +160,11 @@ class Seeder:
         await self._timed_write("users", User, [row])
         user_id = row["id"]
         tag_ids = _ids(self.rng, tags)
-        tag_rows = [
-            {"id": tag_id, "user_id": user_id, "name": f"{_WORDS[i % len(_WORDS)]}-{i}", "created": _BASE_TIME,
+        names = [f"{_WORDS[i % len(_WORDS)]}-{i}" for i in range(len(tag_ids))]
+        tag_rows = [  # a bulk insert sets the name's key itself (the model sets it on assignment only)
+            {"id": tag_id, "user_id": user_id, "name": name, "name_key": name_key(name), "created": _BASE_TIME,
              "updated": _BASE_TIME}
-            for i, tag_id in enumerate(tag_ids)
+            for tag_id, name in zip(tag_ids, names, strict=True)
         ]
         await self._timed_write("tags", Tag, tag_rows)
         # Random ids, inserted in sorted order: the primary-key and link-table indexes then grow at

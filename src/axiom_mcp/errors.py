@@ -39,6 +39,15 @@ class ConflictError(AxiomError):
     code = "conflict"
 
 
+class NameTaken(ConflictError):
+    """A name the person already gives another record of the kind (tag names are unique, in any case)."""
+
+    def __init__(self, message: str, *, field: str, holder: str) -> None:
+        super().__init__(message, field=field)
+        self.holder = holder
+        """The id of the record that has the name (a model may use it instead)."""
+
+
 class AuthenticationFailed(AxiomError):
     """No credentials, or credentials that do not check out."""
 

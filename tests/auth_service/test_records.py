@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from axiom_mcp.context import AppContext
-from tests.auth_service.conftest import KINDS, Kind, assert_error, bearer, create, total, unknown_id
+from tests.auth_service.conftest import KINDS, TAGS, Kind, assert_error, bearer, create, total, unknown_id
 from tests.support.factories import TestUser, make_user
 
 ID = re.compile(r"^[a-z0-9]{15}$")
@@ -381,7 +381,7 @@ async def test_concurrent_writes_all_succeed(ctx: AppContext, api: httpx.AsyncCl
     records = await asyncio.gather(*(create(api, kind, p, name=f"c{n}") for n in range(8) for p in people))
     assert len(records) == 24
     updates = await asyncio.gather(
-        *(api.patch(f"{kind.path}/{r['id']}", json={"name": "changed"}, headers=bearer(p))
+        *(api.patch(f"{kind.path}/{r['id']}", json={"name": f"changed {r['name']}"}, headers=bearer(p))
           for r in records for p in people if p.id == r["user"])
     )
     assert [u.status_code for u in updates] == [200] * 24
@@ -392,3 +392,38 @@ async def test_concurrent_writes_all_succeed(ctx: AppContext, api: httpx.AsyncCl
     for person in people:
         assert await total(api, kind, person) == 0
 
+
+
+# --- tag names: unique per person, whatever their case (issue 14) -------------------------------------
+
+
+async def test_a_tag_name_the_person_has_is_a_409_naming_name(api: httpx.AsyncClient, user: TestUser) -> None:
+    tags = TAGS
+    work = await create(api, tags, user, name="Work")
+    home = await create(api, tags, user, name="home")
+    for response in (
+        await api.post(tags.path, json={"name": "  wORK "}, headers=bearer(user)),
+        await api.patch(f"{tags.path}/{home['id']}", json={"name": "WORK"}, headers=bearer(user)),
+    ):
+        body = assert_error(response, 409, "name")
+        assert body["data"]["name"]["code"] == "conflict"
+        assert "You already have a tag named 'Work'" in body["data"]["name"]["message"]
+    renamed = await api.patch(f"{tags.path}/{work['id']}", json={"name": "WORK"}, headers=bearer(user))
+    assert renamed.status_code == 200 and renamed.json()["name"] == "WORK"  # its own name, in another case
+    assert await total(api, tags, user) == 2
+
+
+async def test_concurrent_creates_of_one_tag_name_make_one_tag_and_clear_409s(
+    api: httpx.AsyncClient, user: TestUser
+) -> None:
+    import asyncio
+
+    tags = TAGS
+    responses = await asyncio.gather(
+        *(api.post(tags.path, json={"name": name}, headers=bearer(user)) for name in ["Same", "SAME", "same"] * 4)
+    )
+    assert sorted(r.status_code for r in responses) == [201] + [409] * 11
+    for response in responses:
+        if response.status_code == 409:
+            assert_error(response, 409, "name")
+    assert await total(api, tags, user) == 1

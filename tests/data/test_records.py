@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from datetime import UTC
 
@@ -21,7 +22,7 @@ from axiom_mcp.data.schemas import (
     TagUpdate,
 )
 from axiom_mcp.db.tables import client_access_tags, item_tags
-from axiom_mcp.errors import NotFoundError, ValidationFailed
+from axiom_mcp.errors import NameTaken, NotFoundError, ValidationFailed
 from axiom_mcp.ids import new_id
 from tests.support.factories import TestUser, make_user
 
@@ -117,6 +118,60 @@ async def test_tags_none_keeps_and_empty_clears(ctx: AppContext, user: TestUser)
     async with ctx.db.session() as session:
         assert (await records.update_record(ITEMS, session, user.id, item.id, ItemUpdate(tags=[]))).tags == []
         assert (await records.update_record(CLIENTS, session, user.id, client.id, ClientUpdate(accessTags=[]))).accessTags == []
+
+
+# --- tag names: unique per person, whatever their case (issue 14) --------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [("work", "work"), ("work", "Work"), ("work", "  WORK\t"), ("Émoji", "éMOJI"), ("Straße", "STRASSE"),
+     ("café", "cafe\u0301")],
+    ids=["same", "case", "spaces", "beyond-ascii", "folding", "decomposed"],
+)
+async def test_a_tag_name_the_person_has_is_refused_whatever_its_case(
+    ctx: AppContext, user: TestUser, first: str, second: str
+) -> None:
+    kept = await tag(ctx, user, first)
+    with pytest.raises(NameTaken) as refused:
+        await tag(ctx, user, second)
+    assert (refused.value.field, refused.value.holder, refused.value.status_code) == ("name", kept, 409)
+    assert f"You already have a tag named {first!r}" in refused.value.message
+    async with ctx.db.session() as session:
+        assert [t.id for t in (await records.list_records(TAGS, session, user.id, PageQuery())).items] == [kept]
+
+
+async def test_a_tag_cannot_be_renamed_to_another_of_the_persons_tags(ctx: AppContext, user: TestUser) -> None:
+    work, home = await tag(ctx, user, "work"), await tag(ctx, user, "home")
+    with pytest.raises(NameTaken) as refused:
+        async with ctx.db.session() as session:
+            await records.update_record(TAGS, session, user.id, home, TagUpdate(name=" WORK"))
+    assert (refused.value.field, refused.value.holder) == ("name", work)
+    async with ctx.db.session() as session:  # its own name in another case is no clash
+        assert (await records.update_record(TAGS, session, user.id, work, TagUpdate(name="Work"))).name == "Work"
+        assert (await records.update_record(TAGS, session, user.id, work, TagUpdate(name="Work"))).name == "Work"
+        assert (await records.get_record(TAGS, session, user.id, home)).name == "home"
+
+
+async def test_another_person_may_use_the_same_tag_name(ctx: AppContext, user: TestUser, other_user: TestUser) -> None:
+    assert await tag(ctx, user, "work") != await tag(ctx, other_user, "Work")
+
+
+async def test_of_two_concurrent_creates_of_one_name_the_database_refuses_the_second_clearly(
+    ctx: AppContext, user: TestUser
+) -> None:
+    """The second write cannot see the first (not committed yet) when it looks: the unique index
+    decides, and the loser gets the same error as a write that came later (never a 500)."""
+    async with ctx.db.session() as first:
+        winner = await records.create_record(TAGS, first, user.id, TagCreate(name="Work"))
+        loser = asyncio.create_task(tag(ctx, user, "WORK"))
+        await asyncio.sleep(0.5)  # it checked, found nothing, and now waits for the first write's lock
+        assert not loser.done()
+    with pytest.raises(NameTaken) as refused:
+        await loser
+    assert (refused.value.field, refused.value.holder) == ("name", winner.id)
+    async with ctx.db.session() as session:
+        assert (await records.list_records(TAGS, session, user.id, PageQuery())).totalItems == 1
 
 
 async def _links(ctx: AppContext, tag_id: str) -> int:

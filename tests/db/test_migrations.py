@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -10,11 +11,11 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect
+from sqlalchemy import func, inspect
 
 from axiom_mcp.db.engine import Database
 from axiom_mcp.db.migrate import alembic_config, migrate
-from axiom_mcp.db.tables import Base
+from axiom_mcp.db.tables import Base, UTCDateTime
 from tests.conftest import make_settings
 from tests.support.databases import database
 
@@ -114,3 +115,82 @@ async def test_0015_stores_the_excerpt_of_every_item_there_is(empty_db: Database
         stored = dict((await conn.execute(text("SELECT id, excerpt FROM items"))).all())
     assert stored == {key: excerpt(value) for key, value in contents.items()}
     assert stored["item00000000000"] == "Title 0 Some rich words & more"
+
+
+# --- 0017: tag names unique per person, whatever their case ---------------------------------------
+
+
+def _rows(table: str, rows: list[dict[str, Any]]) -> tuple[Any, list[dict[str, Any]]]:
+    """A lightweight table for ``rows`` (the schema of an old revision, not of the models)."""
+    from sqlalchemy import JSON, column, table as table_of
+
+    first = rows[0]
+    types = {k: UTCDateTime() if isinstance(v, datetime) else JSON() if isinstance(v, list) else None
+             for k, v in first.items()}
+    return table_of(table, *(column(k, t) if t is not None else column(k) for k, t in types.items())), rows
+
+
+async def test_0017_merges_tags_named_alike_into_the_oldest_keeping_every_link(empty_db: Database) -> None:
+    """Before 0017 one person could have "work" and "Work": they become one tag (the oldest),
+    holding every item and client profile either had, once each; the index then refuses another."""
+    from sqlalchemy import insert, select, text
+    from sqlalchemy.exc import IntegrityError
+
+    await migrate(empty_db.engine, "0014")
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    ann, bob = "ann000000000001", "bob000000000001"
+    tags = {  # id: (owner, name, minutes after ``at``)
+        "work00000000002": (ann, "Work", 2), "work00000000001": (ann, "work", 1), "work00000000003": (ann, " WORK ", 3),
+        "emoji0000000001": (ann, "Émoji", 1), "emoji0000000002": (ann, "éMOJI", 2),  # beyond ASCII: SQLite's lower() differs
+        "strasse00000001": (ann, "Straße", 1), "strasse00000002": (ann, "STRASSE", 2),
+        "home00000000001": (ann, "home", 1), "work0000000000b": (bob, "work", 1),  # another person's: kept
+    }
+    async with empty_db.engine.begin() as conn:
+        for name, rows in (
+            ("users", [{"id": u, "email": f"{u}@example.com", "name": "", "avatar": "", "password_hash": "x",
+                        "verified": False, "created": at, "updated": at} for u in (ann, bob)]),
+            ("tags", [{"id": i, "user_id": u, "name": n, "created": at + timedelta(minutes=m),
+                       "updated": at} for i, (u, n, m) in tags.items()]),
+            ("items", [{"id": f"item0000000000{n}", "user_id": ann, "name": f"item {n}", "content": "",
+                        "files": [], "created": at, "updated": at} for n in range(3)]),
+            ("clients", [{"id": "client000000001", "user_id": ann, "name": "Acme", "created": at, "updated": at}]),
+            ("item_tags", [  # item 0 has two of the "work"s, item 1 the newest, item 2 the oldest and "home"
+                {"item_id": "item00000000000", "tag_id": "work00000000002"},
+                {"item_id": "item00000000000", "tag_id": "work00000000003"},
+                {"item_id": "item00000000001", "tag_id": "work00000000003"},
+                {"item_id": "item00000000001", "tag_id": "emoji0000000002"},
+                {"item_id": "item00000000002", "tag_id": "work00000000001"},
+                {"item_id": "item00000000002", "tag_id": "home00000000001"},
+            ]),
+            ("client_access_tags", [
+                {"client_id": "client000000001", "tag_id": "work00000000001"},
+                {"client_id": "client000000001", "tag_id": "work00000000002"},
+                {"client_id": "client000000001", "tag_id": "strasse00000002"},
+            ]),
+        ):
+            table, values = _rows(name, rows)
+            await conn.execute(insert(table), values)
+
+    await migrate(empty_db.engine)
+
+    async with empty_db.engine.connect() as conn:
+        kept = dict((await conn.execute(text("SELECT id, name FROM tags ORDER BY id"))).all())
+        item_links = sorted(map(tuple, (await conn.execute(text("SELECT item_id, tag_id FROM item_tags"))).all()))
+        client_links = sorted(map(tuple, (await conn.execute(text("SELECT client_id, tag_id FROM client_access_tags"))).all()))
+        assert await conn.run_sync(_differences) == []
+    assert kept == {"emoji0000000001": "Émoji", "home00000000001": "home", "strasse00000001": "Straße",
+                    "work00000000001": "work", "work0000000000b": "work"}
+    assert item_links == [
+        ("item00000000000", "work00000000001"),
+        ("item00000000001", "emoji0000000001"), ("item00000000001", "work00000000001"),
+        ("item00000000002", "home00000000001"), ("item00000000002", "work00000000001"),
+    ]
+    assert client_links == [("client000000001", "strasse00000001"), ("client000000001", "work00000000001")]
+
+    table, values = _rows("tags", [{"id": "work00000000009", "user_id": ann, "name": "WORK", "name_key": "work",
+                                     "created": at, "updated": at}])
+    with pytest.raises(IntegrityError):
+        async with empty_db.engine.begin() as conn:
+            await conn.execute(insert(table), values)
+    async with empty_db.engine.connect() as conn:
+        assert await conn.scalar(select(func.count()).select_from(text("tags"))) == 5

@@ -18,7 +18,7 @@ import hashlib
 import importlib
 import inspect
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -228,9 +228,13 @@ def _settled(value: Any) -> Any:
     return value
 
 
-async def _both(pair: Pair, body: Any, headers: dict[str, str], *, writes: bool = False) -> httpx.Response:
+async def _both(pair: Pair, body: Any, headers: dict[str, str], *, writes: bool = False,
+                between: Callable[[httpx.Response], Awaitable[None]] | None = None) -> httpx.Response:
+    """The lean path's answer, having checked the SDK's is the same (``between`` runs between the two)."""
     content = body if isinstance(body, bytes) else json.dumps(body).encode()
     lean = await pair.lean.post("/mcp", content=content, headers=headers)
+    if between is not None:
+        await between(lean)
     sdk = await pair.sdk.post("/mcp", content=content, headers=headers)
     assert (lean.status_code, lean.headers.get("content-type")) == (sdk.status_code, sdk.headers.get("content-type"))
     assert _document(lean.content, writes) == _document(sdk.content, writes)
@@ -292,7 +296,12 @@ async def test_reads_and_tool_errors_are_the_sdks_answers(pair: Pair, owner: Own
     assert pair.served == before + 1
 
 
-async def test_writes_are_the_sdks_answers(pair: Pair, owner: Owner) -> None:
+async def test_writes_are_the_sdks_answers(pair: Pair, mcp: McpService, owner: Owner) -> None:
+    async def undo(lean: httpx.Response) -> None:  # tag names are unique: the SDK's call makes it anew
+        made = lean.json()["result"]["structuredContent"]
+        async with mcp.ctx.db.session() as session:
+            await records.delete_record(TAGS, session, made["user"], made["id"])
+
     before = pair.served
     for tool, arguments in [
         ("create_user_tag", {"name": "  new tag  "}),
@@ -301,9 +310,12 @@ async def test_writes_are_the_sdks_answers(pair: Pair, owner: Owner) -> None:
         ("update_user_item", {"id": owner.item_id, "name": "renamed", "tags": []}),
         ("update_user_tag", {"id": owner.tag_id, "name": "Ärzte 2"}),
     ]:
-        answer = await _both(pair, *_call(tool, arguments, owner.token), writes=True)
+        between = undo if tool == "create_user_tag" else None
+        answer = await _both(pair, *_call(tool, arguments, owner.token), writes=True, between=between)
         assert answer.json()["result"]["isError"] is False, answer.text
     assert pair.served == before + 5
+    refused = await _both(pair, *_call("create_user_tag", {"name": "ALPHA"}, owner.token), writes=True)
+    assert refused.json()["result"]["isError"] is True and "named 'alpha'" in refused.text
 
 
 async def test_a_missing_scope_is_the_same_tool_error(pair: Pair, mcp: McpService, owner: Owner) -> None:

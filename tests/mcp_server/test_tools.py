@@ -177,3 +177,17 @@ async def test_tool_errors_say_what_was_wrong(
         message = await failed(client, tool, arguments)
     assert says in message
     assert "Traceback" not in message and "pydantic" not in message
+
+
+@pytest.mark.parametrize("transport", ["streamable-2026-07-28", "sse"])
+async def test_a_tag_name_the_user_has_is_refused_naming_the_tag_that_has_it(mcp: McpService, transport: str) -> None:
+    """Tag names are unique whatever their case (issue 14): the model is told which tag to use."""
+    user = await mcp.user("Ann")
+    async with connect(mcp.url, await mcp.token(user.id), transport) as client:
+        work = await ok(client, "create_user_tag", {"name": "Work"})
+        home = await ok(client, "create_user_tag", {"name": "home"})
+        for tool, arguments in (("create_user_tag", {"name": " work"}),
+                                ("update_user_tag", {"id": home["id"], "name": "WORK"})):
+            message = await failed(client, tool, arguments)
+            assert "You already have a tag named 'Work'" in message and work["id"] in message, message
+        assert (await ok(client, "get_user_tags", {}))["totalItems"] == 2

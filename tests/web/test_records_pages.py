@@ -103,6 +103,21 @@ async def test_bad_names_are_explained_and_nothing_is_saved(
     assert await listed(ctx, kind, user.id) == []
 
 
+async def test_a_tag_name_the_person_has_is_explained_on_the_field_keeping_what_was_typed(
+    ctx: AppContext, signed_in: httpx.AsyncClient, user: TestUser
+) -> None:
+    work, home = await make_tag(ctx, user.id, "Work"), await make_tag(ctx, user.id, "home")
+    for path, typed in (("/tags/new", "  wORK "), (f"/tags/{home}", "WORK")):
+        response = await submit(signed_in, path, name=typed)
+        assert response.status_code == 400, response.text
+        error = re.search(r'id="f-name-error">([^<]+)<', response.text)
+        assert error is not None and "You already have a tag named &#39;Work&#39;" in error.group(1), response.text
+        assert f'name="name" type="text" value="{typed}"' in response.text
+    assert sorted(t.id for t in await listed(ctx, "tags", user.id)) == sorted([work, home])
+    renamed = await submit(signed_in, f"/tags/{work}", name="WORK")  # its own name, in another case
+    assert renamed.status_code == 303
+
+
 @pytest.mark.parametrize("kind", ["items", "clients"])
 async def test_another_users_tag_cannot_be_attached(
     ctx: AppContext, signed_in: httpx.AsyncClient, user: TestUser, other_user: TestUser, kind: str

@@ -2,9 +2,10 @@
 
 The archive is a zip holding ``axiom-export.json``: the profile, tags, items, clients, connected
 apps and activity, every record with its id and timestamps, so an import into another Axiom
-recreates them as they were. What is not carried: the password (the import sets a new one), and
-the apps' tokens and consents (an app reconnects and is allowed anew; the archive lists them for
-the record). Records are written to the zip one at a time, so an export never holds them all.
+recreates them as they were, connected apps included (what each was allowed, and whether it sees
+only a client profile's items). What is not carried: the password (the import sets a new one) and
+the apps' tokens (an app signs in again, and its consent page starts from what was allowed).
+Records are written to the zip one at a time, so an export never holds them all.
 """
 
 from __future__ import annotations
@@ -13,15 +14,20 @@ import json
 import zipfile
 from collections.abc import AsyncIterator
 from datetime import datetime
-from typing import IO, Any
+from typing import IO, Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints, ValidationError
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from axiom_mcp.data import users
+<<<<<<< HEAD
 from axiom_mcp.data.kinds import ITEMS
+=======
+from axiom_mcp.data.schemas import Name, storable
+from axiom_mcp.db.fold import name_key
+>>>>>>> tags
 from axiom_mcp.db.tables import (
     Activity,
     Client,
@@ -87,7 +93,8 @@ async def _connected_apps(session: AsyncSession, user_id: str) -> AsyncIterator[
     for consent, name in apps:
         yield {
             "client_id": consent.client_id, "client_name": name or "", "scopes": consent.scopes.split(),
-            "created": _stamp(consent.created), "last_used": _stamp(consent.last_used),
+            "restricted": consent.restricted, "profile_id": consent.profile_id, "created": _stamp(consent.created),
+            "updated": _stamp(consent.updated), "last_used": _stamp(consent.last_used),
         }
 
 
@@ -130,6 +137,10 @@ async def write_archive(session: AsyncSession, user_id: str, target: IO[bytes]) 
 # --- import --------------------------------------------------------------------------------------
 
 
+_SCOPE_TOKEN = r"^[\x21\x23-\x5b\x5d-\x7e]+$"
+"""RFC 6749 section 3.3's scope-token."""
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -146,7 +157,7 @@ class _Profile(_Strict):
 
 class _Tag(_Strict):
     id: str
-    name: str
+    name: Name
     created: datetime
     updated: datetime
 
@@ -170,10 +181,18 @@ class _Client(_Strict):
 
 
 class _App(_Strict):
-    client_id: str
+    """A consent. ``restricted``, ``profile_id`` and ``updated`` are absent from older archives
+    (whose apps then see everything, as a new consent does)."""
+
+    client_id: Annotated[str, StringConstraints(min_length=1, max_length=2048), AfterValidator(storable)]
     client_name: str
-    scopes: list[str]
+    scopes: list[Annotated[str, StringConstraints(pattern=_SCOPE_TOKEN)]]
+    restricted: bool = False
+    profile_id: str | None = None
+    """The client profile a restricted app sees through: one of the archive's clients (None: it
+    was deleted, and the app sees nothing)."""
     created: datetime
+    updated: datetime | None = None
     last_used: datetime | None
 
 
@@ -218,10 +237,41 @@ def read_archive(source: IO[bytes]) -> Archive:
         raise ValidationFailed(f"{where}: {first['msg']}", field="archive") from None
 
 
+def _merged(tags: list[_Tag]) -> tuple[dict[str, _Tag], dict[str, str]]:
+    """The tags to make, by name key, those named alike (``fold.name_key``: tag names are unique per
+    person, in any case) merged into the oldest; and the tag each archived tag id became."""
+    kept: dict[str, _Tag] = {}
+    merged_into: dict[str, str] = {}
+    for tag in sorted(tags, key=lambda t: (t.created, t.id)):
+        merged_into[tag.id] = kept.setdefault(name_key(tag.name), tag).id
+    return kept, merged_into
+
+
+async def _import_consents(session: AsyncSession, user_id: str, archive: Archive) -> None:
+    """The connected apps as they were allowed: their scopes and what they see. Client profiles keep
+    their ids in an import, so a restricted app sees through the same profile here."""
+    apps = archive.connected_apps
+    clients = {c.id for c in archive.clients}
+    seen: set[str] = set()
+    for app in apps:
+        if app.client_id in seen:
+            raise ValidationFailed(f"connected app {app.client_id[:100]!r} is listed twice", field="archive")
+        seen.add(app.client_id)
+        if app.profile_id is not None and app.profile_id not in clients:
+            raise ValidationFailed(f"connected app {app.client_id[:100]!r} sees through unknown client profile "
+                                   f"{app.profile_id[:40]!r}", field="archive")
+    if apps:
+        await session.execute(insert(OAuthConsent), [
+            {"id": new_id(), "user_id": user_id, "client_id": a.client_id, "scopes": " ".join(a.scopes),
+             "restricted": a.restricted, "profile_id": a.profile_id, "created": a.created,
+             "updated": a.updated or a.created, "last_used": a.last_used} for a in apps])
+
+
 async def import_archive(session: AsyncSession, archive: Archive, password: str) -> User:
     """Recreate the archive's person with ``password``: same ids, names, content and timestamps.
 
     Refused (ConflictError) when the email, the account id or any record id already exists here.
+    Tags named alike are merged into the oldest (``_merged``), as migration 0017 merged them.
     """
     profile = archive.profile
     if await session.scalar(select(User.id).where(User.id == profile.id)):
@@ -236,17 +286,17 @@ async def import_archive(session: AsyncSession, archive: Archive, password: str)
         id=profile.id, avatar=profile.avatar, verified=profile.verified, created=profile.created,
         updated=profile.updated,
     )
-    known_tags = {t.id for t in archive.tags}
-    if archive.tags:
+    tags, merged_into = _merged(archive.tags)
+    if tags:
         await session.execute(insert(Tag), [
-            {"id": t.id, "user_id": user.id, "name": t.name, "created": t.created, "updated": t.updated}
-            for t in archive.tags])
+            {"id": t.id, "user_id": user.id, "name": t.name, "name_key": key, "created": t.created,
+             "updated": t.updated} for key, t in tags.items()])
     for kind, records, link, column, field in (
         (Item, archive.items, item_tags, "item_id", "tags"),
         (Client, archive.clients, client_access_tags, "client_id", "accessTags"),
     ):
         for record in records:
-            unknown = set(getattr(record, field)) - known_tags
+            unknown = set(getattr(record, field)) - merged_into.keys()
             if unknown:
                 raise ValidationFailed(
                     f"{kind.__tablename__} {record.id} names unknown tag ids {sorted(unknown)}", field="archive")
@@ -256,9 +306,11 @@ async def import_archive(session: AsyncSession, archive: Archive, password: str)
             await session.execute(insert(kind), [
                 {"id": r.id, "user_id": user.id, "name": r.name, "created": r.created, "updated": r.updated, **extra(r)}
                 for r in records])
-            links = [{column: r.id, "tag_id": t} for r in records for t in getattr(r, field)]
+            links = [{column: r.id, "tag_id": t} for r in records
+                     for t in sorted({merged_into[t] for t in getattr(r, field)})]
             if links:
                 await session.execute(insert(link), links)
+    await _import_consents(session, user.id, archive)
     if archive.activity:
         await session.execute(insert(Activity), [
             {"id": new_id(), "user_id": user.id, **a.model_dump()} for a in archive.activity])

@@ -94,6 +94,10 @@ class Kind:
     """The field holding rich text: stored as sanitized HTML (data/content.py), written in the
     ``format`` its input models name."""
     derived: tuple[Derived, ...] = ()
+    unique: str | None = None
+    """A field no two of a person's records may share, compared trimmed and in any case
+    (``fold.name_key``): the table keeps the folded value in ``<field>_key`` under a unique index
+    with the owner, so the database decides between two writes at once (data/records.py)."""
     create_title: str = ""
     create_about: str = ""
     update_title: str = ""
@@ -125,6 +129,7 @@ class Kind:
         order = list(self.out.model_fields)
         for derived in self.derived:
             assert order.index(derived.name) == order.index(derived.source) + 1, derived
+        assert self.unique is None or hasattr(self.table, f"{self.unique}_key"), self.unique
         object.__setattr__(self, "columns", tuple(own))
         lists = tuple(c for c in own if get_origin(self.out.model_fields[c].annotation) is list)
         object.__setattr__(self, "list_columns", lists)
@@ -246,10 +251,12 @@ TAGS = Kind(
     fields=(KindField("name", "Name", _NAME.about, "The tag's new name."),),
     search=("name",),
     searched="name",
+    unique="name",
     create_title="Create a tag",
-    create_about="Create a tag for the user. Tags label items and decide which items a client may see.",
+    create_about="Create a tag for the user. Tags label items and decide which items a client may see. Names "
+    "are unique whatever their case: if the user has the tag already (see get_user_tags), use it.",
     update_title="Rename a tag",
-    update_about="Rename one of the user's tags by id.",
+    update_about="Rename one of the user's tags by id (to a name none of their other tags has, in any case).",
     search_hint="Search names",
     empty="No tags yet. Tags group items and decide what a client may see.",
     in_a_view="tags",

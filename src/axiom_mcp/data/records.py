@@ -5,6 +5,8 @@ person themself, who sees everything).
 A tag list in input (an item's ``tags``, a client's ``accessTags``) must name the owner's own tags;
 anything else is refused naming the field, so nobody can attach (or learn of) another user's tag.
 A kind's rich text is stored as sanitized HTML, whatever ``format`` it was written in.
+A kind's unique field (``Kind.unique``: a tag's name) is refused with ``NameTaken`` when another of
+the person's records has it, in any case; two writes at once are decided by the unique index.
 
 A connection restricted to a client profile (``Kind.in_a_view``): of a ``tagged`` kind it sees
 only the records carrying one of the profile's access tags, and of their tags only those; any other
@@ -20,7 +22,8 @@ from typing import Any
 
 from pydantic import BaseModel
 from sqlalchemy import ColumnElement, Select, delete, exists, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import selectinload
 
 from axiom_mcp.data.access import View, Who, as_view, check
@@ -31,7 +34,7 @@ from axiom_mcp.data.lists import Source, list_page, page_data
 from axiom_mcp.data.schemas import Page, PageQuery, TagOut, is_record_id
 from axiom_mcp.data.files import item_blob_keys
 from axiom_mcp.db.tables import Item, Tag
-from axiom_mcp.errors import NotFoundError, OutOfView, ValidationFailed
+from axiom_mcp.errors import NameTaken, NotFoundError, OutOfView, ValidationFailed
 from axiom_mcp.ids import utcnow
 
 
@@ -145,6 +148,46 @@ def _kept_in_view(kind: Kind, view: View, row: Any, tags: list[Tag]) -> list[Tag
     return [*tags, *unseen]
 
 
+async def _holder(kind: Kind, db: AsyncSession | AsyncConnection, user_id: str, row: Any) -> tuple[str, str] | None:
+    """(id, value) of another of the person's records whose ``kind.unique`` field folds as ``row``'s."""
+    assert kind.unique is not None
+    table, key = kind.table, f"{kind.unique}_key"
+    query = select(table.id, getattr(table, kind.unique)).where(
+        table.user_id == user_id, getattr(table, key) == getattr(row, key), table.id != row.id
+    )
+    found = (await db.execute(query.limit(1))).first()
+    return None if found is None else (found[0], found[1])
+
+
+def _taken(kind: Kind, holder: tuple[str, str]) -> NameTaken:
+    field = kind.unique
+    assert field is not None
+    return NameTaken(f"You already have a {kind.one} named {holder[1]!r} ({field}s are compared in any case). "
+                     f"Use it, or choose another {field}.", field=field, holder=holder[0])
+
+
+async def _flush(session: AsyncSession, kind: Kind, view: View, row: Any, data: BaseModel) -> None:
+    """Write ``row``; NameTaken when another of the person's records has the value of its unique field
+    (``Kind.unique``, when ``data`` sets it): seen before writing, or, when a concurrent write
+    committed it meanwhile, refused by the unique index."""
+    if kind.unique is None or getattr(data, kind.unique, None) is None:
+        await session.flush()
+        return
+    holder = await _holder(kind, session, view.user_id, row)
+    if holder is not None:
+        raise _taken(kind, holder)
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        # This transaction cannot read any more; the other write has committed (the index waited
+        # for it to end), so it is looked up beside.
+        async with session.bind.connect() as beside:  # type: ignore[union-attr]
+            holder = await _holder(kind, beside, view.user_id, row)
+        if holder is None:
+            raise
+        raise _taken(kind, holder) from exc
+
+
 async def list_records(kind: Kind, source: Source, who: Who, params: PageQuery) -> Page[Any]:
     """One page of the owner's records of ``kind`` that ``who`` sees, newest first (data/lists.py)."""
     return await list_page(source, kind, who, params)
@@ -167,7 +210,7 @@ async def create_record(kind: Kind, session: AsyncSession, who: Who, data: BaseM
     row = kind.table(user_id=view.user_id)
     await _assign(session, kind, view, row, data, creating=True)
     session.add(row)
-    await session.flush()
+    await _flush(session, kind, view, row, data)
     forget_count(session, view.user_id, kind.many)
     return record_out(kind, row, view)
 
@@ -178,7 +221,7 @@ async def update_record(kind: Kind, session: AsyncSession, who: Who, record_id: 
     row = await _row(session, kind, view, record_id)
     await _assign(session, kind, view, row, data, creating=False)
     row.updated = utcnow()
-    await session.flush()
+    await _flush(session, kind, view, row, data)
     if kind.relation is not None and getattr(data, kind.relation.field, None) is not None:
         forget_count(session, view.user_id, kind.many)  # the totals of restricted views may change
     return record_out(kind, row, view)

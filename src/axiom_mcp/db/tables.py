@@ -25,9 +25,10 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, validates
 from sqlalchemy.types import TypeDecorator
 
+from axiom_mcp.db.fold import KEY_GROWTH, name_key
 from axiom_mcp.ids import ID_LENGTH, new_id, utcnow
 
 NAMING = {
@@ -115,11 +116,24 @@ client_access_tags = Table(
 
 class Tag(Timestamps, Base):
     __tablename__ = "tags"
-    __table_args__ = (Index("ix_tags_user_created", "user_id", "created"),)
+    __table_args__ = (
+        Index("ix_tags_user_created", "user_id", "created"),
+        Index("uq_tags_user_id_name_key", "user_id", "name_key", unique=True),
+    )
 
     id: Mapped[str] = _id_column()
     user_id: Mapped[str] = _owner_column()
     name: Mapped[str] = mapped_column(String(NAME_MAX))
+    name_key: Mapped[str] = mapped_column(String(KEY_GROWTH * NAME_MAX), server_default="")
+    """``name`` as compared (``fold.name_key``: trimmed, any case): unique per person, so the database
+    itself refuses a second "Work" beside "work", even from two writes at once. Set whenever ``name``
+    is (below); a bulk insert sets it itself. ("" only on a row written without it, which the
+    index then keeps to one per person: a forgotten key fails loudly.)"""
+
+    @validates("name")
+    def _keyed(self, _attribute: str, name: str) -> str:
+        self.name_key = name_key(name)
+        return name
 
 
 class Item(Timestamps, Base):

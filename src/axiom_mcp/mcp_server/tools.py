@@ -41,7 +41,7 @@ from axiom_mcp.data.kinds import ITEMS, KINDS, Kind
 from axiom_mcp.data.activity import Action
 from axiom_mcp.data.schemas import MAX_PAGE, MAX_PER_PAGE, MAX_QUERY, ItemOut, PageQuery, ProfileOut, is_record_id
 from axiom_mcp.data.tokens import TokenInfo
-from axiom_mcp.errors import AxiomError, NotFoundError, ValidationFailed
+from axiom_mcp.errors import AxiomError, NameTaken, NotFoundError, ValidationFailed
 from axiom_mcp.ids import ID_LENGTH
 from axiom_mcp.mcp_server import chatgpt
 from axiom_mcp.mcp_server.auth import McpUser
@@ -138,6 +138,8 @@ def _failure(exc: AxiomError, kind: Kind) -> ToolError:
         )
     if isinstance(exc, ValidationFailed) and exc.field:
         return ToolError(f"Invalid {exc.field!r}: {exc.message}.")
+    if isinstance(exc, NameTaken):
+        return ToolError(f"Invalid {exc.field!r}: {exc.message} Its id is {exc.holder!r}.")
     return ToolError(exc.message)
 
 

@@ -25,7 +25,7 @@ from axiom_mcp.data import files, records
 from axiom_mcp.data.content import FORMATS, guess_format, readable, to_stored
 from axiom_mcp.data.kinds import ITEMS, KINDS, TAGS, Kind
 from axiom_mcp.data.schemas import MAX_PAGE, MAX_PER_PAGE, MAX_QUERY, PageQuery, TagOut, is_record_id
-from axiom_mcp.errors import NotFoundError, ValidationFailed
+from axiom_mcp.errors import ConflictError, NotFoundError, ValidationFailed
 from axiom_mcp.web.forms import field_errors, text
 from axiom_mcp.web.pages.item_files import files_context
 from axiom_mcp.web.security import PAGE_WITH_SCRIPTS, PAGE_WITH_UPLOADS
@@ -157,7 +157,7 @@ async def _save(visit: Visit, kind: Kind, record_id: str | None) -> tuple[Any, d
             return await records.create_record(kind, session, visit.user_id, data), {}, values
     except ValidationError as exc:
         return None, field_errors(exc), values
-    except ValidationFailed as exc:
+    except (ValidationFailed, ConflictError) as exc:  # a tag name the person has already is a conflict
         return None, {exc.field or "form": exc.message}, values
 
 
