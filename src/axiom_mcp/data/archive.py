@@ -22,12 +22,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from axiom_mcp.data import users
-<<<<<<< HEAD
 from axiom_mcp.data.kinds import ITEMS
-=======
 from axiom_mcp.data.schemas import Name, storable
 from axiom_mcp.db.fold import name_key
->>>>>>> tags
 from axiom_mcp.db.tables import (
     Activity,
     Client,
