@@ -23,7 +23,7 @@ from tests.conftest import make_settings
 from tests.mcp_server.clients import TRANSPORTS, connect
 from tests.mcp_server.conftest import McpService
 from tests.mcp_server.test_tools import failed, ok
-from tests.support.factories import make_token, make_user
+from tests.support.factories import end_undo_windows, make_token, make_user
 from tests.support.servers import free_port, running
 
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00\x90wS\xde"
@@ -183,7 +183,7 @@ async def test_limits_are_clear_tool_errors(small: McpService) -> None:
         assert "at most 99 files" in says
 
 
-async def test_deleting_an_item_through_mcp_removes_its_blobs(mcp: McpService) -> None:
+async def test_deleting_an_item_through_mcp_keeps_its_blobs_until_the_undo_window_ends(mcp: McpService) -> None:
     user = await mcp.user("Ann")
     async with connect(mcp.url, await mcp.token(user.id), "streamable-2026-07-28") as client:
         item = await ok(client, "create_user_item", {"name": "i"})
@@ -191,6 +191,8 @@ async def test_deleting_an_item_through_mcp_removes_its_blobs(mcp: McpService) -
         async with mcp.ctx.db.session() as session:
             [key] = await files.item_blob_keys(session, user.id, item["id"])
         await ok(client, "delete_user_item", {"id": item["id"]})
+    assert b"".join([chunk async for chunk in await mcp.ctx.blobs.open(key)]) == b"a"  # the person may undo
+    await end_undo_windows(mcp.ctx)
     with pytest.raises(Exception):  # noqa: B017 - BlobMissing
         await mcp.ctx.blobs.open(key)
 

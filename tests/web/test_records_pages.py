@@ -57,19 +57,20 @@ async def test_create_edit_and_delete_through_the_pages(
 
     created = await submit(signed_in, f"/{kind}/new", **fields)
     assert created.status_code == 303, created.text
-    assert created.headers["location"] == f"/{kind}?notice=created"
+    assert created.headers["location"].startswith(f"/{kind}?notice=created&record=")
     [record] = [r for r in await listed(ctx, kind, user.id) if r.name == "First one"]
     if kind == "items":  # without the editor the field takes Markdown, stored as sanitized HTML (issue 14)
         assert record.content == "<p>line one\nline two</p>"
     if tag_field:
         assert getattr(record, tag_field) == [tag]
     listing = await signed_in.get(created.headers["location"])
-    assert "Created." in listing.text and "First one" in listing.text
+    assert "Created “First one”." in listing.text
 
     edit_page = await signed_in.get(f"/{kind}/{record.id}")
     assert 'value="First one"' in edit_page.text
     edited = await signed_in.post(f"/{kind}/{record.id}", data={"name": "Renamed", "csrf_token": csrf_of(edit_page)})
     assert edited.status_code == 303
+    assert "Saved “Renamed”." in (await signed_in.get(edited.headers["location"])).text
     async with ctx.db.session() as session:
         after = await records.get_record(DECLARED[kind], session, user.id, record.id)
     assert after.name == "Renamed"
@@ -80,7 +81,8 @@ async def test_create_edit_and_delete_through_the_pages(
     assert confirm.status_code == 200 and "Renamed" in confirm.text
     deleted = await signed_in.post(f"/{kind}/{record.id}/delete", data={"csrf_token": csrf_of(confirm)})
     assert deleted.status_code == 303
-    assert deleted.headers["location"] == f"/{kind}?notice=deleted"
+    assert deleted.headers["location"].startswith(f"/{kind}?deleted=")
+    assert "Deleted “Renamed”." in (await signed_in.get(deleted.headers["location"])).text
     with pytest.raises(NotFoundError):
         async with ctx.db.session() as session:
             await records.get_record(DECLARED[kind], session, user.id, record.id)
@@ -152,10 +154,10 @@ async def test_search_and_pages(ctx: AppContext, signed_in: httpx.AsyncClient, u
     await make_tag(ctx, user.id, "beta")
     first = await signed_in.get("/tags")
     assert "24 tags" in first.text
-    assert first.text.count('class="row-title"') == 20
+    assert first.text.count('class="row-title row-link"') == 20
     assert "Page 1 of 2" in first.text and 'rel="next" href="/tags?q=&amp;page=2"' in first.text
     second = await signed_in.get("/tags", params={"page": "2"})
-    assert second.text.count('class="row-title"') == 4 and 'rel="prev"' in second.text
+    assert second.text.count('class="row-title row-link"') == 4 and 'rel="prev"' in second.text
     found = await signed_in.get("/tags", params={"q": "bet"})
     assert "1 tag matching" in found.text and ">beta<" in found.text and "alpha" not in found.text
     beyond = await signed_in.get("/tags", params={"page": "99"})
