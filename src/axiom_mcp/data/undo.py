@@ -38,6 +38,15 @@ RECENT_SHOWN = 20
 """At most this many recently deleted records are offered on a list page."""
 
 
+class NothingToUndo(NotFoundError):
+    """No such delete of the person's: never made, another person's, undone already, or cleaned up.
+
+    Its message is for the person (a plain NotFoundError's is not shown on a web page)."""
+
+    def __init__(self) -> None:
+        super().__init__("There is nothing to undo: an undo works once, for a short while after a delete.")
+
+
 class UndoExpired(AxiomError):
     """The delete is older than the undo window: the record is gone for good."""
 
@@ -129,7 +138,7 @@ async def _owned(session: AsyncSession, user_id: str, undo_id: str) -> DeletedRe
                                                            DeletedRecord.user_id == user_id)) \
         if is_record_id(undo_id) else None
     if row is None:
-        raise NotFoundError("There is nothing to undo: an undo works once, for a short while after a delete.")
+        raise NothingToUndo()
     return row
 
 
@@ -179,7 +188,7 @@ async def restore(session: AsyncSession, user_id: str, undo_id: str, window: tim
     # PostgreSQL, waits for the first to commit, then finds nothing).
     taken = await session.execute(delete(DeletedRecord).where(DeletedRecord.id == found.id))
     if taken.rowcount == 0:  # type: ignore[attr-defined]
-        raise NotFoundError("There is nothing to undo: an undo works once, for a short while after a delete.")
+        raise NothingToUndo()
     table: Table = kind.table.__table__
     snapshot = found.snapshot
     try:

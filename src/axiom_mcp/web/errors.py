@@ -8,6 +8,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
+from axiom_mcp.data.undo import NothingToUndo
 from axiom_mcp.errors import AxiomError, NotFoundError, RateLimited
 from axiom_mcp.web.config import web_config
 from axiom_mcp.web.csrf import CsrfFailed
@@ -85,6 +86,7 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
 EXCEPTION_HANDLERS = {
     HTTPException: _http_error,
     NotFoundError: _not_found,
+    NothingToUndo: _axiom,  # says why, unlike a page that is not found
     CsrfFailed: _csrf,
     FormTooLarge: _too_large,
     UnsupportedForm: _unsupported,
