@@ -49,11 +49,12 @@ async def test_disconnect_ends_the_apps_tokens_at_once(
     assert "Disconnect Doomed app?" in confirm.text and await ctx.tokens.verify(token) is not None
     response = await submit(signed_in, f"/apps/disconnect?client_id={client_id}", "/apps/revoke", client_id=client_id)
     assert response.status_code == 303
-    assert response.headers["location"] == "/apps?notice=revoked"
+    assert response.headers["location"].startswith("/apps?notice=revoked&named=Doomed+app&sig=")
     assert await ctx.tokens.verify(token) is None  # forgotten by the cache, revoked in the database
     assert await ctx.tokens.verify(kept_token) is not None
     page = await signed_in.get(response.headers["location"])
-    assert "Disconnected." in page.text and "Doomed app" not in page.text and "Kept app" in page.text
+    assert "Disconnected Doomed app. It can no longer reach your data." in page.text and "Kept app" in page.text
+    assert "Doomed app" not in page.text.replace("Disconnected Doomed app.", "")
 
 
 async def test_nobody_disconnects_another_users_app(

@@ -45,7 +45,7 @@ async def test_several_files_at_once_listed_downloaded_and_deleted_after_confirm
     assert "/static/uploads.js" in page.text
 
     done = await _post(signed_in, item, ("notes.txt", b"hello"), ("pixel.png", PNG))
-    assert done.status_code == 303 and done.headers["location"] == f"/items/{item}?notice=attached"
+    assert done.status_code == 303 and done.headers["location"].startswith(f"/items/{item}?notice=attached&named=2+files")
     page = await signed_in.get(f"/items/{item}")
     for shown in ("notes.txt", "5 bytes", "text/plain", "pixel.png", "image/png"):
         assert shown in page.text
@@ -64,7 +64,8 @@ async def test_several_files_at_once_listed_downloaded_and_deleted_after_confirm
     assert confirm.status_code == 200 and "Delete this file?" in confirm.text and "notes.txt" in confirm.text
     assert (await signed_in.get(f"/items/{item}/files/{notes.id}")).status_code == 200  # asking deleted nothing
     gone = await signed_in.post(f"/items/{item}/files/{notes.id}/delete", data={"csrf_token": csrf_of(confirm)})
-    assert gone.status_code == 303 and gone.headers["location"] == f"/items/{item}?notice=file_deleted"
+    assert gone.status_code == 303 and gone.headers["location"].startswith(f"/items/{item}?notice=file_deleted&named=")
+    assert "Deleted the file “notes.txt”." in (await signed_in.get(gone.headers["location"])).text
     assert (await signed_in.get(f"/items/{item}/files/{notes.id}")).status_code == 404
     forged = await signed_in.post(f"/items/{item}/files/{pixel.id}/delete", data={"csrf_token": "forged"})
     assert forged.status_code == 403

@@ -57,7 +57,7 @@ async def test_create_edit_and_delete_through_the_pages(
 
     created = await submit(signed_in, f"/{kind}/new", **fields)
     assert created.status_code == 303, created.text
-    assert created.headers["location"].startswith(f"/{kind}?notice=created&record=")
+    assert created.headers["location"].startswith(f"/{kind}?notice=created&named=First+one&sig=")
     [record] = [r for r in await listed(ctx, kind, user.id) if r.name == "First one"]
     if kind == "items":  # without the editor the field takes Markdown, stored as sanitized HTML (issue 14)
         assert record.content == "<p>line one\nline two</p>"
@@ -199,3 +199,11 @@ async def test_posts_that_are_not_forms_are_refused(signed_in: httpx.AsyncClient
     assert response.status_code == 415
     huge = await signed_in.post("/items/new", data={"csrf_token": token, "content": "x" * (2 * 1024 * 1024)})
     assert huge.status_code == 413
+
+
+async def test_a_notice_names_only_what_this_sessions_own_redirect_signed(signed_in: httpx.AsyncClient) -> None:
+    made = await submit(signed_in, "/tags/new", name="Real")
+    assert "Created “Real”." in (await signed_in.get(made.headers["location"])).text
+    forged = made.headers["location"].replace("named=Real", "named=Call+this+number")
+    page = (await signed_in.get(forged)).text
+    assert "Call this number" not in page and "Created." in page  # the key's plain words, nothing from the URL

@@ -108,20 +108,21 @@ async def change(request: Request, visit: Visit) -> Response:
     # This process applies it now; other instances within the token cache bound.
     visit.ctx.tokens.forget(user_id=visit.user_id, client_id=app.client_id)
     visit.ctx.views.forget(visit.user_id, app.client_id)
-    return visit.redirect("/apps", notice="app_changed")
+    return visit.redirect("/apps", notice="app_changed", named=app.client_name)
 
 
 @signed_in
 async def revoke(request: Request, visit: Visit) -> Response:
     if request.method == "GET":
         return visit.redirect("/apps")
-    client_id = visit.form.get("client_id")
+    app = await _connected_app(visit, visit.form.get("client_id"))  # NotFoundError: a 404 page
+    client_id = app.client_id
     async with visit.ctx.db.session() as session:
-        await revoke_connected_app(session, visit.user_id, client_id)  # NotFoundError: a 404 page
+        await revoke_connected_app(session, visit.user_id, client_id)
     # This process must stop accepting the app's cached tokens now, not in a few seconds.
     visit.ctx.tokens.forget(user_id=visit.user_id, client_id=client_id)
     visit.ctx.views.forget(visit.user_id, client_id)
-    return visit.redirect("/apps", notice="revoked")
+    return visit.redirect("/apps", notice="revoked", named=app.client_name)
 
 
 async def _connected_app(visit: Visit, client_id: str) -> ConnectedApp:

@@ -39,13 +39,6 @@ from axiom_mcp.web.visits import Visit, signed_in
 PER_PAGE = 20
 MAX_TAG_CHOICES = 1000
 
-NAMED_NOTICES = {
-    "created": "Created “{}”.",
-    "saved": "Saved “{}”.",
-    "restored": "“{}” is back, as it was.",
-}
-"""A list's notices about one record (``?notice=...&record=<id>``), naming it."""
-
 
 @dataclass(frozen=True)
 class FormField:
@@ -148,29 +141,16 @@ async def _form_page(visit: Visit, kind: Kind, *, record: Any | None, values: di
                         **attachments)
 
 
-async def _notice(visit: Visit, kind: Kind, session: Any) -> dict[str, Any]:
-    """The notice the address asks for, naming its record: "Deleted “X”" (with Undo, while it
-    works), "Created “X”"...; nothing for a record that is not the person's."""
-    window = visit.ctx.settings.undo_window
-    query = visit.request.query_params
-    deleted = query.get("deleted", "")
-    if deleted:
-        try:
-            gone = await undo.get(session, visit.user_id, deleted, window)
-        except NotFoundError:
-            return {}
-        if gone.until <= utcnow():
-            return {"notice": f"Deleted “{gone.name}”."}
-        return {"notice": f"Deleted “{gone.name}”.", "undo": gone}
-    text = NAMED_NOTICES.get(query.get("notice", ""))
-    record_id = query.get("record", "")
-    if text is None or not is_record_id(record_id):
+async def _deleted_notice(visit: Visit, session: Any) -> dict[str, Any]:
+    """After a delete: "Deleted “X”", with Undo while it works (nothing for another person's undo id)."""
+    undo_id = visit.request.query_params.get("deleted", "")
+    if not undo_id:
         return {}
     try:
-        record = await records.get_record(kind, session, visit.user_id, record_id)
+        gone = await undo.get(session, visit.user_id, undo_id, visit.ctx.settings.undo_window)
     except NotFoundError:
         return {}
-    return {"notice": text.format(record.name)}
+    return {"notice": f"Deleted “{gone.name}”.", "undo": gone if gone.until > utcnow() else None}
 
 
 @signed_in
@@ -180,7 +160,7 @@ async def list_records(request: Request, visit: Visit) -> Response:
     page = await records.list_records(kind, visit.ctx.db, visit.user_id, params)
     window = visit.ctx.settings.undo_window
     async with visit.ctx.db.session() as session:
-        notice = await _notice(visit, kind, session)
+        notice = await _deleted_notice(visit, session)
         recent = await undo.recent(session, visit.user_id, kind, window) if params.page == 1 and not params.q else []
     return visit.render("record_list.html", title=kind.title, section=kind.many, kind=kind, page=page, q=params.q,
                         max_query=MAX_QUERY, recent=recent, undo_window=undo.window_in_words(window), **notice)
@@ -212,7 +192,7 @@ async def new_record(request: Request, visit: Visit) -> Response:
     if errors:
         return await _form_page(visit, kind, record=None, values=_shown_again(kind, values), errors=errors,
                                 status=400)
-    return visit.redirect(f"/{kind.many}", notice="created", record=record.id)
+    return visit.redirect(f"/{kind.many}", notice="created", named=record.name)
 
 
 @signed_in
@@ -226,7 +206,7 @@ async def edit_record(request: Request, visit: Visit) -> Response:
     if errors:
         return await _form_page(visit, kind, record=record, values=_shown_again(kind, values), errors=errors,
                                 status=400)
-    return visit.redirect(f"/{kind.many}", notice="saved", record=record_id)
+    return visit.redirect(f"/{kind.many}", notice="saved", named=saved.name)
 
 
 @signed_in
@@ -261,7 +241,7 @@ async def undo_delete(request: Request, visit: Visit) -> Response:
                                   visit.ctx.settings.undo_window)
     for client_id in back.apps:  # an app's client profile is back: its next call sees it at once
         visit.ctx.views.forget(visit.user_id, client_id)
-    return visit.redirect(f"/{back.kind.many}", notice="restored", record=back.record_id)
+    return visit.redirect(f"/{back.kind.many}", notice="restored", named=back.name)
 
 
 def _bound(kind: Kind, endpoint: Callable[[Request], Awaitable[Response]]) -> Callable[[Request], Awaitable[Response]]:
