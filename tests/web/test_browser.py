@@ -30,12 +30,11 @@ from axiom_mcp.oauth.pkce import s256
 from axiom_mcp.web.app import create_web_app
 from tests.support.factories import TestUser
 from tests.support.servers import free_port, running
+from tests.web.conftest import DESKTOP, PHONE
 from tests.web.helpers import Screenshots
 
 pytestmark = pytest.mark.browser
 
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1280, "height": 860}
 
 
 @dataclass

@@ -7,51 +7,20 @@ destroys the bytes; another person cannot undo. Screenshots go to test-artifacts
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
-from playwright.async_api import Browser, BrowserContext, Page, expect
+from playwright.async_api import expect
 
 from axiom_mcp.context import AppContext
-from axiom_mcp.data import access, files, records, undo, web_sessions
+from axiom_mcp.data import access, files, records, undo
 from axiom_mcp.data.kinds import ITEMS, TAGS
 from axiom_mcp.data.schemas import ItemCreate, TagCreate
-from axiom_mcp.web.app import create_web_app
 from tests.support.factories import end_undo_windows, make_user
-from tests.support.servers import free_port, running
+from tests.web.conftest import SCREENS, Served
 from tests.web.helpers import Screenshots
-from tests.web.test_browser import DESKTOP, PHONE
 
 pytestmark = pytest.mark.browser
-
-SCREENS = {"phone": PHONE, "desktop": DESKTOP}
-
-
-@dataclass
-class Served:
-    ctx: AppContext
-    url: str
-    chromium: Browser
-
-    async def browser_of(self, user_id: str, screen: str) -> BrowserContext:
-        """A JavaScript-off browser at ``screen``'s size, signed in as ``user_id``."""
-        async with self.ctx.db.session() as session:
-            raw, _ = await web_sessions.create_session(session, user_id, self.ctx.settings.web_session_ttl)
-        context = await self.chromium.new_context(java_script_enabled=False, viewport=SCREENS[screen])
-        context.set_default_timeout(20_000)
-        await context.add_cookies([{"name": "axiom_session", "value": raw, "url": self.url}])
-        return context
-
-
-@pytest.fixture
-async def served(ctx: AppContext, chromium: Browser) -> AsyncIterator[Served]:
-    port = free_port()
-    settings = ctx.settings.model_copy(update={"web_url": f"http://127.0.0.1:{port}"})
-    here = AppContext(settings=settings, db=ctx.db)
-    async with running(create_web_app(here), port) as url:
-        yield Served(here, url, chromium)
-
 
 async def _stream(data: bytes) -> AsyncIterator[bytes]:
     yield data

@@ -33,6 +33,9 @@ NOTICES = {
     "signed_out": "You are signed out.",
     "created": "Created.",
     "saved": "Saved.",
+    "profile_saved": "Your name and time zone are saved.",
+    "picture_saved": "Your new picture is saved.",
+    "picture_removed": "Your picture is removed.",
     "deleted": "Deleted.",
     "attached": "Attached.",
     "file_deleted": "The file is deleted.",
@@ -53,6 +56,7 @@ NAMED_NOTICES = {
     "file_deleted": "Deleted the file “{}”.",
     "revoked": "Disconnected {}. It can no longer reach your data.",
     "app_changed": "Saved. {}'s next call sees and does only what you chose.",
+    "token_revoked": "The API token “{}” is revoked. Programs using it can no longer reach your data.",
 }
 """The same notices naming what they speak of: the name rides in the redirect's address, signed
 with the session's secret, so no other page or person can make a notice say something."""
