@@ -93,7 +93,8 @@ async def test_after_the_window_it_is_too_late_and_cleanup_removes_the_files(ctx
     async with ctx.db.session() as session:
         with pytest.raises(undo.UndoExpired, match="Too late to undo: “Old news” was deleted more than"):
             await undo.restore(session, user.id, gone.id, short)
-        assert (await undo.get(session, user.id, gone.id, short)).until <= utcnow()
+        until = (await undo.get(session, user.id, gone.id, short)).until
+        assert until is not None and until <= utcnow()
     report = await end_undo_windows(ctx)
     assert report.deleted_records >= 1 and report.files >= 1
     with pytest.raises(Exception):  # noqa: B017 - BlobMissing, whatever the backend

@@ -370,7 +370,8 @@ async def sweep_orphans(session: AsyncSession, blobs: BlobStore, before: datetim
 
     async def sweep() -> int:
         kept = set(await session.scalars(select(ItemFile.storage_key).where(ItemFile.storage_key.in_(batch))))
-        kept |= await undo.held_blob_keys(session, batch)
+        # After the file rows: a delete committed in between has its snapshot seen here.
+        kept |= await undo.held_blob_keys(session)
         orphans = [key for key in batch if key not in kept]
         batch.clear()
         return await remove_blobs(blobs, orphans)

@@ -62,8 +62,8 @@ class DeletedOut:
     record_id: str
     name: str
     deleted: datetime
-    until: datetime
-    """When undo stops working."""
+    until: datetime | None
+    """When undo stops working (None from ``keep``, which is not told the window)."""
 
 
 @dataclass(frozen=True)
@@ -75,9 +75,9 @@ class Restored:
     """Client ids of consents that got their client profile back (their cached views are stale)."""
 
 
-def _out(row: DeletedRecord, window: timedelta) -> DeletedOut:
+def _out(row: DeletedRecord, window: timedelta | None) -> DeletedOut:
     return DeletedOut(id=row.id, kind=row.kind, record_id=row.record_id, name=row.name, deleted=row.deleted,
-                      until=row.deleted + window)
+                      until=None if window is None else row.deleted + window)
 
 
 # --- the rows that go with a record --------------------------------------------------------------
@@ -127,7 +127,7 @@ async def keep(session: AsyncSession, kind: Kind, user_id: str, record_id: str) 
                          snapshot=snapshot, blob_keys=blob_keys, deleted=utcnow())
     session.add(kept)
     await session.flush()
-    return _out(kept, timedelta(0))
+    return _out(kept, None)
 
 
 # --- reading and undoing -------------------------------------------------------------------------
@@ -234,13 +234,9 @@ def window_in_words(window: timedelta) -> str:
 # --- held bytes and expiry -----------------------------------------------------------------------
 
 
-async def held_blob_keys(session: AsyncSession, keys: list[str]) -> set[str]:
-    """Those of ``keys`` a snapshot still holds (the orphan sweep leaves them)."""
-    held: set[str] = set()
-    wanted = set(keys)
-    for names in await session.scalars(select(DeletedRecord.blob_keys)):  # few: a window's deletes
-        held.update(k for k in names if k in wanted)
-    return held
+async def held_blob_keys(session: AsyncSession) -> set[str]:
+    """The blobs the snapshots hold (the orphan sweep leaves them): few, a window's deletes."""
+    return {key for names in await session.scalars(select(DeletedRecord.blob_keys)) for key in names}
 
 
 async def user_blob_keys(session: AsyncSession, user_id: str) -> list[str]:

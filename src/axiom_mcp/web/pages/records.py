@@ -150,7 +150,7 @@ async def _deleted_notice(visit: Visit, session: Any) -> dict[str, Any]:
         gone = await undo.get(session, visit.user_id, undo_id, visit.ctx.settings.undo_window)
     except NotFoundError:
         return {}
-    return {"notice": f"Deleted “{gone.name}”.", "undo": gone if gone.until > utcnow() else None}
+    return {"notice": f"Deleted “{gone.name}”.", "undo": gone if gone.until and gone.until > utcnow() else None}
 
 
 @signed_in
