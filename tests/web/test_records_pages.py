@@ -16,6 +16,8 @@ from axiom_mcp.errors import NotFoundError
 from tests.support.factories import TestUser
 from tests.web.helpers import csrf_of, submit
 
+API = "/api/v1"
+
 KINDS = ["items", "clients", "tags"]
 
 
@@ -207,3 +209,21 @@ async def test_a_notice_names_only_what_this_sessions_own_redirect_signed(signed
     forged = made.headers["location"].replace("named=Real", "named=Call+this+number")
     page = (await signed_in.get(forged)).text
     assert "Call this number" not in page and "Created." in page  # the key's plain words, nothing from the URL
+
+
+async def test_a_delete_through_the_api_is_offered_for_undo_on_the_web(
+    ctx: AppContext, api: httpx.AsyncClient, signed_in: httpx.AsyncClient, user: TestUser
+) -> None:
+    async with ctx.db.session() as session:
+        item = await records.create_record(ITEMS, session, user.id, ItemCreate(name="Scripted away"))
+    bearer = {"Authorization": f"Bearer {user.token}"}
+    assert (await api.delete(f"{API}/user/items/{item.id}", headers=bearer)).status_code == 204
+    listing = await signed_in.get("/items")
+    assert "Recently deleted" in listing.text and "Scripted away" in listing.text
+    undo_path = re.search(r'action="(/undo/[a-z0-9]{15})"', listing.text)
+    assert undo_path is not None
+    done = await signed_in.post(undo_path.group(1), data={"csrf_token": csrf_of(listing)})
+    assert done.status_code == 303 and "“Scripted away” is back" in (await signed_in.get(done.headers["location"])).text
+    assert (await api.get(f"{API}/user/items/{item.id}", headers=bearer)).json()["name"] == "Scripted away"
+    again = await signed_in.post(undo_path.group(1), data={"csrf_token": csrf_of(listing)})
+    assert again.status_code == 404 and "There is nothing to undo" in again.text  # once
