@@ -157,6 +157,15 @@ async def recent(session: AsyncSession, user_id: str, kind: Kind, window: timede
     return [_out(row, window) for row in rows]
 
 
+async def undoable(session: AsyncSession, user_id: str, window: timedelta) -> dict[str, DeletedOut]:
+    """The owner's deletes that can still be undone, by the deleted record's id (for activity rows)."""
+    rows = await session.scalars(
+        select(DeletedRecord).where(DeletedRecord.user_id == user_id, DeletedRecord.deleted > utcnow() - window)
+        .order_by(DeletedRecord.deleted).limit(RECENT_SHOWN * 5)
+    )
+    return {row.record_id: _out(row, window) for row in rows}
+
+
 async def _still_there(session: AsyncSession, table: Table, values: dict[str, Any], skip: str, user_id: str) -> bool:
     """Whether every other row ``values`` points at still exists (and is the owner's, where it has one)."""
     for key in table.foreign_keys:
