@@ -155,7 +155,7 @@ async def test_the_web_pages_serve_a_new_kind(ctx: AppContext, notes: Kind, user
         empty = await web.get("/notes")
         assert empty.status_code == 200 and "No notes yet." in empty.text
         made = await submit(web, "/notes/new", name="Shopping")
-        assert made.status_code == 303 and made.headers["location"].endswith("/notes?notice=created")
+        assert made.status_code == 303 and "/notes?notice=created&named=Shopping&sig=" in made.headers["location"]
         listed = await web.get("/notes", params={"q": "shop"})
         assert "Shopping" in listed.text and "1 note" in listed.text
         note_id = (await notes_of(ctx, user.id))[0]

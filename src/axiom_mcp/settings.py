@@ -52,6 +52,7 @@ _DURATIONS = (
     "cleanup_interval",
     "signup_rate_window",
     "activity_retention",
+    "undo_window",
     "statement_timeout",
 )
 
@@ -135,6 +136,11 @@ class Settings(BaseSettings):
     cleanup_interval: timedelta = Field(timedelta(minutes=10))
     activity_retention: timedelta = Field(
         timedelta(days=90), description="How long what each connected app did is kept (then cleanup removes it)."
+    )
+    undo_window: timedelta = Field(
+        timedelta(minutes=10),
+        description="How long a deleted item, client or tag (its tags and files too) can be brought back from the "
+        "web app; then cleanup removes it and its files' bytes.",
     )
     storage_url: str = Field(
         "",

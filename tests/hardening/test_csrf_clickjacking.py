@@ -75,6 +75,7 @@ WEB_ROUTES: dict[str, dict[str, str] | None] = {
     "/items/{item_id}/files/{file_id}/delete": {},
     "/items/{record_id}/view": None,  # an item's read view (issue 14)
     "/clients/{record_id}/items": None,
+    "/undo/{undo_id}": {},  # bring a deleted record back (a forged one would change the records)
     **{
         path: fields
         for plural in ("items", "clients", "tags")
@@ -117,7 +118,7 @@ class Browser:
         return (template.replace("{record_id}", self.ids.get(record, ""))
                 .replace("{email}", self.user.email).replace("{password}", self.user.password)
                 .replace("{client_id}", self.client_id).replace("{request_id}", self.request_id)
-                .replace("{token_id}", self.api_token_id)
+                .replace("{token_id}", self.api_token_id).replace("{undo_id}", self.ids["undo"])
                 .replace("{item_id}", self.ids["items"]).replace("{file_id}", self.ids["file"])
                 .replace("{nonce}", secrets.token_hex(4)))
 
@@ -151,6 +152,8 @@ async def browser(ctx: AppContext) -> AsyncIterator[Browser]:
         tag = await records.create_record(TAGS, session, user.id, TagCreate(name="t"))
         item = await records.create_record(ITEMS, session, user.id, ItemCreate(name="i", tags=[tag.id]))
         client = await records.create_record(CLIENTS, session, user.id, ClientCreate(name="c"))
+        gone = await records.create_record(ITEMS, session, user.id, ItemCreate(name="deleted", tags=[tag.id]))
+        undo_id = (await records.delete_record(ITEMS, session, user.id, gone.id)).id
 
     async def content() -> AsyncIterator[bytes]:
         yield b"attached"
@@ -174,7 +177,8 @@ async def browser(ctx: AppContext) -> AsyncIterator[Browser]:
         pending = await auth.get("/oauth/authorize", params=authorize_params(oauth_client, Pkce.new()))
         async with ctx.db.session() as session:
             _, api_token = await tokens.issue_api_token(session, ctx.settings, user.id, "a script")
-        yield Browser(ctx, web, user, {"items": item.id, "clients": client.id, "tags": tag.id, "file": file.id},
+        yield Browser(ctx, web, user, {"items": item.id, "clients": client.id, "tags": tag.id, "file": file.id,
+                      "undo": undo_id},
                       oauth_client.client_id, query_of(pending.headers["location"])["request_id"], api_token.token_id)
 
 

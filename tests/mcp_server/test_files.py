@@ -15,15 +15,16 @@ from mcp.shared.exceptions import MCPError
 from mcp_types import BlobResourceContents, TextResourceContents
 
 from axiom_mcp.context import AppContext
-from axiom_mcp.data import files
+from axiom_mcp.data import files, undo
 from axiom_mcp.data.files import MAX_FILES_PER_ITEM
+from axiom_mcp.data.kinds import ITEMS
 from axiom_mcp.mcp_server.app import create_mcp_app
 from axiom_mcp.mcp_server.tools import MAX_TOOL_FILE
 from tests.conftest import make_settings
 from tests.mcp_server.clients import TRANSPORTS, connect
 from tests.mcp_server.conftest import McpService
 from tests.mcp_server.test_tools import failed, ok
-from tests.support.factories import make_token, make_user
+from tests.support.factories import end_undo_windows, make_token, make_user
 from tests.support.servers import free_port, running
 
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00\x90wS\xde"
@@ -183,7 +184,7 @@ async def test_limits_are_clear_tool_errors(small: McpService) -> None:
         assert "at most 99 files" in says
 
 
-async def test_deleting_an_item_through_mcp_removes_its_blobs(mcp: McpService) -> None:
+async def test_deleting_an_item_through_mcp_keeps_its_blobs_until_the_undo_window_ends(mcp: McpService) -> None:
     user = await mcp.user("Ann")
     async with connect(mcp.url, await mcp.token(user.id), "streamable-2026-07-28") as client:
         item = await ok(client, "create_user_item", {"name": "i"})
@@ -191,8 +192,26 @@ async def test_deleting_an_item_through_mcp_removes_its_blobs(mcp: McpService) -
         async with mcp.ctx.db.session() as session:
             [key] = await files.item_blob_keys(session, user.id, item["id"])
         await ok(client, "delete_user_item", {"id": item["id"]})
+    assert b"".join([chunk async for chunk in await mcp.ctx.blobs.open(key)]) == b"a"  # the person may undo
+    await end_undo_windows(mcp.ctx)
     with pytest.raises(Exception):  # noqa: B017 - BlobMissing
         await mcp.ctx.blobs.open(key)
+
+
+async def test_a_model_deletes_an_item_and_the_persons_undo_gives_it_back_with_its_file(mcp: McpService) -> None:
+    """The likeliest accident: the model's delete is undone on the web (data/undo.py), and the model sees it again."""
+    user = await mcp.user("Ann")
+    async with connect(mcp.url, await mcp.token(user.id), "streamable-2026-07-28") as client:
+        item = await ok(client, "create_user_item", {"name": "Keep me", "content": "**notes**"})
+        await ok(client, "add_user_item_file", {"item_id": item["id"], "name": "a.txt", "content_base64": b64(b"a")})
+        await ok(client, "delete_user_item", {"id": item["id"]})
+        assert "not found" in await failed(client, "get_user_item", {"id": item["id"]})
+        async with mcp.ctx.db.session() as session:
+            [gone] = await undo.recent(session, user.id, ITEMS, mcp.ctx.settings.undo_window)
+            await undo.restore(session, user.id, gone.id, mcp.ctx.settings.undo_window)
+        back = await ok(client, "get_user_item", {"id": item["id"]})
+        assert back["name"] == "Keep me" and "**notes**" in back["content"]
+        assert [f["name"] for f in back["attachedFiles"]] == ["a.txt"]
 
 
 async def test_a_connection_restricted_to_a_profile_sees_only_its_items_files(mcp: McpService) -> None:

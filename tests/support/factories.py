@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 
 from axiom_mcp.context import AppContext
 from axiom_mcp.data import users
+from axiom_mcp.data.cleanup import CleanupReport, remove_expired
 from axiom_mcp.data.tokens import issue_access_token
 from axiom_mcp.db.tables import User
 from axiom_mcp.settings import SCOPES
@@ -68,3 +70,10 @@ async def make_token(
             ttl=ctx.settings.access_token_ttl,
         )
     return token
+
+
+async def end_undo_windows(ctx: AppContext) -> CleanupReport:
+    """Cleanup as it runs once every delete's undo window has ended (every user's: the database is shared)."""
+    ended = ctx.settings.model_copy(update={"undo_window": timedelta(0)})
+    async with ctx.db.session() as session:
+        return await remove_expired(session, ended, ctx.blobs)

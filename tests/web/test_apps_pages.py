@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import html
+import re
+
 import httpx
 
 from axiom_mcp.context import AppContext
+from axiom_mcp.data import records
+from axiom_mcp.data.activity import Action
+from axiom_mcp.data.kinds import ITEMS
+from axiom_mcp.data.schemas import ItemCreate
 from axiom_mcp.settings import SCOPES
 from tests.support.factories import TestUser
 from tests.web.helpers import CALLBACK, csrf_of, pending_request, query_of, register_client, sign_in_directly, submit
@@ -49,11 +56,12 @@ async def test_disconnect_ends_the_apps_tokens_at_once(
     assert "Disconnect Doomed app?" in confirm.text and await ctx.tokens.verify(token) is not None
     response = await submit(signed_in, f"/apps/disconnect?client_id={client_id}", "/apps/revoke", client_id=client_id)
     assert response.status_code == 303
-    assert response.headers["location"] == "/apps?notice=revoked"
+    assert response.headers["location"].startswith("/apps?notice=revoked&named=Doomed+app&sig=")
     assert await ctx.tokens.verify(token) is None  # forgotten by the cache, revoked in the database
     assert await ctx.tokens.verify(kept_token) is not None
     page = await signed_in.get(response.headers["location"])
-    assert "Disconnected." in page.text and "Doomed app" not in page.text and "Kept app" in page.text
+    assert "Disconnected Doomed app. It can no longer reach your data." in page.text and "Kept app" in page.text
+    assert "Doomed app" not in page.text.replace("Disconnected Doomed app.", "")
 
 
 async def test_nobody_disconnects_another_users_app(
@@ -105,3 +113,24 @@ async def test_the_activity_of_an_app_that_is_not_yours_is_not_found(
             for page in ("/apps/activity", "/apps/disconnect"):
                 response = await other.get(page, params={"client_id": target})
                 assert response.status_code == 404
+
+
+async def test_an_apps_delete_can_be_undone_from_its_activity(
+    ctx: AppContext, auth: httpx.AsyncClient, signed_in: httpx.AsyncClient, user: TestUser
+) -> None:
+    client_id, _ = await connect(ctx, auth, signed_in, "Tidy bot", scope="items:read items:write")
+    async with ctx.db.session() as session:  # what the app's delete_user_item call does, and records
+        item_id = (await records.create_record(ITEMS, session, user.id, ItemCreate(name="Old note"))).id
+        await records.delete_record(ITEMS, session, await ctx.views.of(user.id, client_id), item_id)
+    ctx.activity.record(Action(user.id, client_id, "mcp", "delete_user_item", (item_id,)))
+    await ctx.activity.flush()
+    for path in ("/apps", f"/apps/activity?client_id={client_id}"):
+        page = await signed_in.get(path)
+        assert "Undo: bring “Old note” back" in html.unescape(page.text), path
+    form = re.search(r'action="(/undo/[a-z0-9]{15})"', page.text)
+    assert form is not None
+    back = await signed_in.post(form.group(1), data={"csrf_token": csrf_of(page)})
+    assert back.status_code == 303
+    async with ctx.db.session() as session:
+        assert (await records.get_record(ITEMS, session, user.id, item_id)).name == "Old note"
+    assert "Undo: bring" not in (await signed_in.get("/apps")).text  # nothing left to undo

@@ -30,12 +30,11 @@ from axiom_mcp.oauth.pkce import s256
 from axiom_mcp.web.app import create_web_app
 from tests.support.factories import TestUser
 from tests.support.servers import free_port, running
+from tests.web.conftest import DESKTOP, PHONE
 from tests.web.helpers import Screenshots
 
 pytestmark = pytest.mark.browser
 
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1280, "height": 860}
 
 
 @dataclass
@@ -218,7 +217,7 @@ async def test_consent_allow_then_deny_then_disconnect(
     await expect(page.get_by_role("heading", name="Disconnect Claude?")).to_be_visible()
     assert await stack.ctx.tokens.verify(access) is not None  # nothing happened yet
     await page.get_by_role("button", name="Disconnect Claude").click()
-    await expect(page.get_by_role("status")).to_have_text("Disconnected. The app can no longer reach your data.")
+    await expect(page.get_by_role("status")).to_have_text("Disconnected Claude. It can no longer reach your data.")
     await expect(page.get_by_text("No apps are connected.")).to_be_visible()
     assert await stack.ctx.tokens.verify(access) is None
 
@@ -274,7 +273,7 @@ async def test_on_a_phone_the_person_grants_less_and_restricts_the_app_to_tagged
         assert overflow <= 0, f"Connected apps scrolls sideways on a phone by {overflow}px"
         await card.get_by_role("button", name="Save for Pocket agent").click()
         await expect(page.get_by_role("status")).to_have_text(
-            "Saved. The app's next call sees and does only what you chose.")
+            "Saved. Pocket agent's next call sees and does only what you chose.")
         info = await stack.ctx.tokens.verify(tokens.json()["access_token"])
         assert info is not None and info.scopes == {"profile:read", "items:read"}
     finally:
@@ -330,7 +329,7 @@ async def test_create_edit_and_delete_one_of_each_kind(
     await page.get_by_role("link", name="New tag").first.click()
     await page.get_by_label("Name").fill("Research")
     await page.get_by_role("button", name="Create tag").click()
-    await expect(page.get_by_role("status")).to_have_text("Created.")
+    await expect(page.get_by_role("status")).to_have_text("Created “Research”.")
     await page.get_by_role("link", name="New tag").click()
     await page.get_by_label("Name").fill("Clients only")
     await page.get_by_role("button", name="Create tag").click()
@@ -362,7 +361,7 @@ async def test_create_edit_and_delete_one_of_each_kind(
         await page.get_by_role("link", name=f"Edit {old}", exact=True).click()
         await page.get_by_label("Name").fill(new)
         await page.get_by_role("button", name="Save changes").click()
-        await expect(page.get_by_role("status")).to_have_text("Saved.")
+        await expect(page.get_by_role("status")).to_have_text(f"Saved “{new}”.")
         await expect(page.get_by_role("link", name=new, exact=True)).to_be_visible()
 
     # Search finds by content.
@@ -386,7 +385,7 @@ async def test_create_edit_and_delete_one_of_each_kind(
         await page.get_by_role("link", name=f"Delete {name}").click()
         await expect(page.get_by_role("heading", name=f"Delete this {one}?")).to_be_visible()
         await page.get_by_role("button", name=f"Delete {one}").click()
-        await expect(page.get_by_role("status")).to_have_text("Deleted.")
+        await expect(page.get_by_role("status")).to_contain_text(f"Deleted “{name}”.")
         await expect(page.get_by_role("link", name=name, exact=True)).to_have_count(0)
 
 

@@ -219,7 +219,7 @@ async def test_a_change_on_the_apps_page_applies_to_the_live_token_at_once(
     changed = await signed_in.post("/apps/change", data={
         "csrf_token": csrf_of(page), "client_id": client_id,
         "scope": ["items:read", "profile:read", "offline_access"], "sees": "new", "tag": [tags["journal"]]})
-    assert changed.status_code == 303 and changed.headers["location"] == "/apps?notice=app_changed"
+    assert changed.status_code == 303 and changed.headers["location"].startswith("/apps?notice=app_changed&named=")
 
     # This process: the next call, no new consent.
     refused = await auth.post(f"{API}/user/items", json={"name": "second"}, headers=bearer(token))
@@ -238,8 +238,8 @@ async def test_a_change_on_the_apps_page_applies_to_the_live_token_at_once(
     refreshed = await auth.post("/oauth/token", data={
         "grant_type": "refresh_token", "refresh_token": tokens["refresh_token"], "client_id": client_id})
     assert refreshed.json()["scope"] == "profile:read items:read offline_access"
-    page = html.unescape((await signed_in.get("/apps?notice=app_changed")).text)
-    assert "Saved. The app's next call sees and does only what you chose." in page
+    page = html.unescape((await signed_in.get(changed.headers["location"])).text)
+    assert "'s next call sees and does only what you chose." in page
     assert 'class="profile-name">Writer</strong>' in page and 'class="profile-count">1 item</span>' in page
 
 

@@ -16,7 +16,7 @@ from axiom_mcp.data.kinds import ITEMS
 from axiom_mcp.data.schemas import ItemCreate
 from axiom_mcp.web.app import create_web_app
 from tests.conftest import make_settings
-from tests.support.factories import TestUser, make_user
+from tests.support.factories import TestUser, end_undo_windows, make_user
 from tests.web.helpers import csrf_of, own_address, sign_in_directly, submit
 
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00\x90wS\xde"
@@ -45,7 +45,7 @@ async def test_several_files_at_once_listed_downloaded_and_deleted_after_confirm
     assert "/static/uploads.js" in page.text
 
     done = await _post(signed_in, item, ("notes.txt", b"hello"), ("pixel.png", PNG))
-    assert done.status_code == 303 and done.headers["location"] == f"/items/{item}?notice=attached"
+    assert done.status_code == 303 and done.headers["location"].startswith(f"/items/{item}?notice=attached&named=2+files")
     page = await signed_in.get(f"/items/{item}")
     for shown in ("notes.txt", "5 bytes", "text/plain", "pixel.png", "image/png"):
         assert shown in page.text
@@ -64,7 +64,8 @@ async def test_several_files_at_once_listed_downloaded_and_deleted_after_confirm
     assert confirm.status_code == 200 and "Delete this file?" in confirm.text and "notes.txt" in confirm.text
     assert (await signed_in.get(f"/items/{item}/files/{notes.id}")).status_code == 200  # asking deleted nothing
     gone = await signed_in.post(f"/items/{item}/files/{notes.id}/delete", data={"csrf_token": csrf_of(confirm)})
-    assert gone.status_code == 303 and gone.headers["location"] == f"/items/{item}?notice=file_deleted"
+    assert gone.status_code == 303 and gone.headers["location"].startswith(f"/items/{item}?notice=file_deleted&named=")
+    assert "Deleted the file “notes.txt”." in (await signed_in.get(gone.headers["location"])).text
     assert (await signed_in.get(f"/items/{item}/files/{notes.id}")).status_code == 404
     forged = await signed_in.post(f"/items/{item}/files/{pixel.id}/delete", data={"csrf_token": "forged"})
     assert forged.status_code == 403
@@ -142,7 +143,9 @@ async def test_the_account_page_shows_storage_used(ctx: AppContext, signed_in: h
     assert "1.5 KB of 1 GB used (1 file)" in (await signed_in.get("/account")).text
 
 
-async def test_deleting_the_item_removes_its_blobs(ctx: AppContext, signed_in: httpx.AsyncClient, user: TestUser) -> None:
+async def test_deleting_the_item_keeps_its_blobs_until_the_undo_window_ends(
+    ctx: AppContext, signed_in: httpx.AsyncClient, user: TestUser
+) -> None:
     item = await _item(ctx, user.id)
     await _post(signed_in, item, ("a.txt", b"a"), ("b.txt", b"b"))
     async with ctx.db.session() as session:
@@ -150,6 +153,9 @@ async def test_deleting_the_item_removes_its_blobs(ctx: AppContext, signed_in: h
     assert len(keys) == 2
     done = await submit(signed_in, f"/items/{item}/delete")
     assert done.status_code == 303
+    for key in keys:  # an undo brings them back
+        assert b"".join([chunk async for chunk in await ctx.blobs.open(key)]) in (b"a", b"b")
+    await end_undo_windows(ctx)
     for key in keys:
         with pytest.raises(Exception):  # noqa: B017 - BlobMissing
             await ctx.blobs.open(key)

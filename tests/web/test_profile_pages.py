@@ -27,7 +27,7 @@ async def _upload(client: httpx.AsyncClient, content: bytes, name: str = "me.png
 
 async def test_the_name_can_be_changed_and_is_checked(signed_in: httpx.AsyncClient, user: TestUser, api: httpx.AsyncClient) -> None:
     done = await submit(signed_in, "/account", "/account/profile", name="  Ann Example  ")
-    assert done.status_code == 303 and done.headers["location"] == "/account?notice=saved"
+    assert done.status_code == 303 and done.headers["location"] == "/account?notice=profile_saved"
     profile = await api.get("/api/v1/user/profile", headers={"Authorization": f"Bearer {user.token}"})
     assert profile.json()["name"] == "Ann Example"
     too_long = await submit(signed_in, "/account", "/account/profile", name="x" * 300)

@@ -16,6 +16,8 @@ from axiom_mcp.errors import NotFoundError
 from tests.support.factories import TestUser
 from tests.web.helpers import csrf_of, submit
 
+API = "/api/v1"
+
 KINDS = ["items", "clients", "tags"]
 
 
@@ -57,19 +59,20 @@ async def test_create_edit_and_delete_through_the_pages(
 
     created = await submit(signed_in, f"/{kind}/new", **fields)
     assert created.status_code == 303, created.text
-    assert created.headers["location"] == f"/{kind}?notice=created"
+    assert created.headers["location"].startswith(f"/{kind}?notice=created&named=First+one&sig=")
     [record] = [r for r in await listed(ctx, kind, user.id) if r.name == "First one"]
     if kind == "items":  # without the editor the field takes Markdown, stored as sanitized HTML (issue 14)
         assert record.content == "<p>line one\nline two</p>"
     if tag_field:
         assert getattr(record, tag_field) == [tag]
     listing = await signed_in.get(created.headers["location"])
-    assert "Created." in listing.text and "First one" in listing.text
+    assert "Created “First one”." in listing.text
 
     edit_page = await signed_in.get(f"/{kind}/{record.id}")
     assert 'value="First one"' in edit_page.text
     edited = await signed_in.post(f"/{kind}/{record.id}", data={"name": "Renamed", "csrf_token": csrf_of(edit_page)})
     assert edited.status_code == 303
+    assert "Saved “Renamed”." in (await signed_in.get(edited.headers["location"])).text
     async with ctx.db.session() as session:
         after = await records.get_record(DECLARED[kind], session, user.id, record.id)
     assert after.name == "Renamed"
@@ -80,7 +83,8 @@ async def test_create_edit_and_delete_through_the_pages(
     assert confirm.status_code == 200 and "Renamed" in confirm.text
     deleted = await signed_in.post(f"/{kind}/{record.id}/delete", data={"csrf_token": csrf_of(confirm)})
     assert deleted.status_code == 303
-    assert deleted.headers["location"] == f"/{kind}?notice=deleted"
+    assert deleted.headers["location"].startswith(f"/{kind}?deleted=")
+    assert "Deleted “Renamed”." in (await signed_in.get(deleted.headers["location"])).text
     with pytest.raises(NotFoundError):
         async with ctx.db.session() as session:
             await records.get_record(DECLARED[kind], session, user.id, record.id)
@@ -167,10 +171,10 @@ async def test_search_and_pages(ctx: AppContext, signed_in: httpx.AsyncClient, u
     await make_tag(ctx, user.id, "beta")
     first = await signed_in.get("/tags")
     assert "24 tags" in first.text
-    assert first.text.count('class="row-title"') == 20
+    assert first.text.count('class="row-title row-link"') == 20
     assert "Page 1 of 2" in first.text and 'rel="next" href="/tags?q=&amp;page=2"' in first.text
     second = await signed_in.get("/tags", params={"page": "2"})
-    assert second.text.count('class="row-title"') == 4 and 'rel="prev"' in second.text
+    assert second.text.count('class="row-title row-link"') == 4 and 'rel="prev"' in second.text
     found = await signed_in.get("/tags", params={"q": "bet"})
     assert "1 tag matching" in found.text and ">beta<" in found.text and "alpha" not in found.text
     beyond = await signed_in.get("/tags", params={"page": "99"})
@@ -212,3 +216,29 @@ async def test_posts_that_are_not_forms_are_refused(signed_in: httpx.AsyncClient
     assert response.status_code == 415
     huge = await signed_in.post("/items/new", data={"csrf_token": token, "content": "x" * (2 * 1024 * 1024)})
     assert huge.status_code == 413
+
+
+async def test_a_notice_names_only_what_this_sessions_own_redirect_signed(signed_in: httpx.AsyncClient) -> None:
+    made = await submit(signed_in, "/tags/new", name="Real")
+    assert "Created “Real”." in (await signed_in.get(made.headers["location"])).text
+    forged = made.headers["location"].replace("named=Real", "named=Call+this+number")
+    page = (await signed_in.get(forged)).text
+    assert "Call this number" not in page and "Created." in page  # the key's plain words, nothing from the URL
+
+
+async def test_a_delete_through_the_api_is_offered_for_undo_on_the_web(
+    ctx: AppContext, api: httpx.AsyncClient, signed_in: httpx.AsyncClient, user: TestUser
+) -> None:
+    async with ctx.db.session() as session:
+        item = await records.create_record(ITEMS, session, user.id, ItemCreate(name="Scripted away"))
+    bearer = {"Authorization": f"Bearer {user.token}"}
+    assert (await api.delete(f"{API}/user/items/{item.id}", headers=bearer)).status_code == 204
+    listing = await signed_in.get("/items")
+    assert "Recently deleted" in listing.text and "Scripted away" in listing.text
+    undo_path = re.search(r'action="(/undo/[a-z0-9]{15})"', listing.text)
+    assert undo_path is not None
+    done = await signed_in.post(undo_path.group(1), data={"csrf_token": csrf_of(listing)})
+    assert done.status_code == 303 and "“Scripted away” is back" in (await signed_in.get(done.headers["location"])).text
+    assert (await api.get(f"{API}/user/items/{item.id}", headers=bearer)).json()["name"] == "Scripted away"
+    again = await signed_in.post(undo_path.group(1), data={"csrf_token": csrf_of(listing)})
+    assert again.status_code == 404 and "There is nothing to undo" in again.text  # once

@@ -66,7 +66,7 @@ async def test_the_read_view_shows_sanitized_html_and_old_text_as_paragraphs(
     assert "onerror" not in edit.text
 
     listing = await signed_in.get("/items")
-    assert f'href="/items/{rich.id}/view" class="row-title"' in listing.text
+    assert f'href="/items/{rich.id}/view" class="row-title row-link"' in listing.text
     assert '<p class="snippet">Title one two</p>' in listing.text
 
     assert (await signed_in.get(f"/items/{rich.id}x/view")).status_code == 404

@@ -1,7 +1,7 @@
 """Removing what has expired: codes, pending requests, tokens, web sessions, unused registrations,
 login-throttle counts nobody has added to for a window, sign-up and registration counts of ended
-windows, mailed links past their hour, activity older than ``activity_retention``, and blobs no file
-row names (data/files.py)."""
+windows, mailed links past their hour, activity older than ``activity_retention``, deleted records past the
+undo window with their files' bytes (data/undo.py), and blobs no file row names (data/files.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from axiom_mcp.blobs.store import BlobStore
-from axiom_mcp.data import activity, files, one_time_links, rate_limits, signup_throttle, throttle
+from axiom_mcp.data import activity, files, one_time_links, rate_limits, signup_throttle, throttle, undo
 from axiom_mcp.db.tables import (
     OAuthAccessToken,
     OAuthAuthorizationCode,
@@ -38,8 +38,10 @@ class CleanupReport:
     activity: int = 0
     registration_throttle: int = 0
     one_time_links: int = 0
+    deleted_records: int = 0
+    """Deleted records past the undo window, no longer kept."""
     files: int = 0
-    """Orphan blobs and abandoned uploads removed."""
+    """Their files' blobs, orphan blobs and abandoned uploads removed."""
 
     def total(self) -> int:
         return sum(vars(self).values())
@@ -69,8 +71,10 @@ async def remove_expired(session: AsyncSession, settings: Settings, blobs: BlobS
     report.activity = await activity.remove_old(session, now - settings.activity_retention)
     report.registration_throttle = await rate_limits.registrations(settings).remove_stale(session, now)
     report.one_time_links = await one_time_links.remove_expired(session, now)
+    report.deleted_records, expired_blobs = await undo.remove_expired(session, settings.undo_window, now)
     if blobs is not None:
-        report.files = await files.sweep_orphans(session, blobs, now - files.ORPHAN_AGE)
+        report.files = await files.remove_blobs(blobs, expired_blobs)
+        report.files += await files.sweep_orphans(session, blobs, now - files.ORPHAN_AGE)
     # Claude and others register anew on every connect: reap registrations nobody ever used, or that
     # went unused for the configured time and hold no consent.
     stale = now - settings.unused_client_ttl

@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from axiom_mcp.blobs.store import BlobMissing, BlobStore, BlobTooLarge
 from axiom_mcp.db.engine import Database
+from axiom_mcp.data import undo
 from axiom_mcp.data.access import View
 from axiom_mcp.db.tables import NAME_MAX, Item, ItemFile, User, item_tags
 from axiom_mcp.errors import AxiomError, NotFoundError, ValidationFailed
@@ -335,15 +336,17 @@ async def delete_file(db: Database, blobs: BlobStore, user_id: str, file_id: str
 
 
 async def item_blob_keys(session: AsyncSession, user_id: str, item_id: str) -> list[str]:
-    """The blobs of an item's files: read them in the transaction that deletes the item, remove them after."""
+    """The blobs of an item's files."""
     return list(await session.scalars(
         select(ItemFile.storage_key).where(ItemFile.item_id == item_id, ItemFile.user_id == user_id)
     ))
 
 
 async def user_blob_keys(session: AsyncSession, user_id: str) -> list[str]:
-    """The blobs of all the person's files: read them in the transaction that deletes the account."""
-    return list(await session.scalars(select(ItemFile.storage_key).where(ItemFile.user_id == user_id)))
+    """The blobs of all the person's files, those of deleted items kept for undo too: read them in the
+    transaction that deletes the account."""
+    kept = list(await session.scalars(select(ItemFile.storage_key).where(ItemFile.user_id == user_id)))
+    return kept + await undo.user_blob_keys(session, user_id)
 
 
 async def remove_blobs(blobs: BlobStore, keys: Iterable[str]) -> int:
@@ -360,12 +363,15 @@ async def remove_blobs(blobs: BlobStore, keys: Iterable[str]) -> int:
 
 
 async def sweep_orphans(session: AsyncSession, blobs: BlobStore, before: datetime) -> int:
-    """Remove blobs last written before ``before`` that no row names, and uploads abandoned before it."""
+    """Remove blobs last written before ``before`` that no row names (a file's, or a deleted item's kept
+    for undo), and uploads abandoned before it."""
     removed = await blobs.remove_partials(before)
     batch: list[str] = []
 
     async def sweep() -> int:
         kept = set(await session.scalars(select(ItemFile.storage_key).where(ItemFile.storage_key.in_(batch))))
+        # After the file rows: a delete committed in between has its snapshot seen here.
+        kept |= await undo.held_blob_keys(session)
         orphans = [key for key in batch if key not in kept]
         batch.clear()
         return await remove_blobs(blobs, orphans)

@@ -32,8 +32,9 @@ from axiom_mcp.data.counts import forget_count
 from axiom_mcp.data.kinds import Kind
 from axiom_mcp.data.lists import Source, list_page, page_data
 from axiom_mcp.data.schemas import Page, PageQuery, TagOut, is_record_id
-from axiom_mcp.data.files import item_blob_keys
-from axiom_mcp.db.tables import Item, Tag
+from axiom_mcp.data import undo
+from axiom_mcp.data.undo import DeletedOut
+from axiom_mcp.db.tables import Tag
 from axiom_mcp.errors import NameTaken, NotFoundError, OutOfView, ValidationFailed
 from axiom_mcp.ids import utcnow
 
@@ -227,18 +228,16 @@ async def update_record(kind: Kind, session: AsyncSession, who: Who, record_id: 
     return record_out(kind, row, view)
 
 
-async def delete_record(kind: Kind, session: AsyncSession, who: Who, record_id: str) -> list[str]:
-    """Delete the record; the blobs of its files, to remove (``files.remove_blobs``) once this commits."""
+async def delete_record(kind: Kind, session: AsyncSession, who: Who, record_id: str) -> DeletedOut:
+    """Delete the record, keeping it whole for the owner's undo (data/undo.py): its files' bytes stay
+    until the undo window ends. What comes back names the undo."""
     view = as_view(who)
     check(kind, view, writing=True)
-    if not is_record_id(record_id):
-        raise NotFoundError(f"{kind.one} {record_id[:40]!r} not found")
+    row = await _row(session, kind, view, record_id)  # what the view cannot see is not found
+    kept = await undo.keep(session, kind, view.user_id, row.id)
+    assert kept is not None
+    session.expunge(row)
     table = kind.table
-    blob_keys = await item_blob_keys(session, view.user_id, record_id) if table is Item else []
-    result = await session.execute(
-        delete(table).where(table.id == record_id, table.user_id == view.user_id, *_visible(kind, view))
-    )
-    if result.rowcount == 0:  # type: ignore[attr-defined]
-        raise NotFoundError(f"{kind.one} {record_id!r} not found")
+    await session.execute(delete(table).where(table.id == record_id, table.user_id == view.user_id))
     forget_count(session, view.user_id, kind.many)
-    return blob_keys
+    return kept

@@ -166,13 +166,15 @@ async def list_api_tokens(session: AsyncSession, user_id: str, current_id: str |
     ]
 
 
-async def revoke_api_token(session: AsyncSession, user_id: str, token_id: str) -> None:
-    """Revoke one live API token of the user; NotFoundError when there is none with that id."""
-    result = await session.execute(
-        update(OAuthAccessToken).where(OAuthAccessToken.id == token_id, *_live_api_tokens(user_id)).values(revoked=True)
+async def revoke_api_token(session: AsyncSession, user_id: str, token_id: str) -> str:
+    """Revoke one live API token of the user, and say its name; NotFoundError when there is none with that id."""
+    name = await session.scalar(
+        update(OAuthAccessToken).where(OAuthAccessToken.id == token_id, *_live_api_tokens(user_id))
+        .values(revoked=True).returning(OAuthAccessToken.name)
     )
-    if not result.rowcount:  # type: ignore[attr-defined]
+    if name is None:
         raise NotFoundError("No such API token.")
+    return str(name)
 
 
 async def issue_api_token(session: AsyncSession, settings: Settings, user_id: str, name: str = "") -> tuple[str, TokenInfo]:

@@ -424,3 +424,25 @@ class ItemFile(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     storage_key: Mapped[str] = mapped_column(String(64), unique=True)
     created: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class DeletedRecord(Base):
+    """A record deleted a moment ago, kept whole so its owner can undo the delete (data/undo.py).
+
+    ``snapshot`` holds the record's row and the rows that went with it (its tag links, an item's
+    file rows, what pointed at it); ``blob_keys`` the bytes of its files, which stay in the blob
+    store until the undo window ends (then cleanup removes row and bytes).
+    """
+
+    __tablename__ = "_deleted_records"
+    __table_args__ = (Index("ix__deleted_records_user_kind_deleted", "user_id", "kind", "deleted"),)
+
+    id: Mapped[str] = _id_column()
+    user_id: Mapped[str] = _owner_column()
+    kind: Mapped[str] = mapped_column(String(64))
+    """The kind's plural name (data/kinds.py)."""
+    record_id: Mapped[str] = mapped_column(String(ID_LENGTH))
+    name: Mapped[str] = mapped_column(String(NAME_MAX))
+    snapshot: Mapped[dict[str, Any]] = mapped_column()
+    blob_keys: Mapped[list[Any]] = mapped_column(default=list)
+    deleted: Mapped[datetime] = mapped_column(default=utcnow, index=True)

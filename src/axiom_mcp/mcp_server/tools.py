@@ -420,7 +420,7 @@ def _kind_tools(app: AppContext, kind: Kind) -> list[ToolSpec]:
 
     async def delete_record(ctx: Context, id: RecordIdArg) -> Deleted:  # noqa: A002
         view = await view_of(app, ctx)
-        await files.remove_blobs(app.blobs, await in_session(lambda s: records.delete_record(kind, s, view, id)))
+        await in_session(lambda s: records.delete_record(kind, s, view, id))
         return Deleted(id=id)
 
     def parameter(name: str, annotation: Any, default: Any = inspect.Parameter.empty) -> inspect.Parameter:
@@ -476,7 +476,8 @@ def _kind_tools(app: AppContext, kind: Kind) -> list[ToolSpec]:
         ),
         ToolSpec(
             delete_record, f"delete_user_{one}", f"Delete a {one}", write,
-            f"Delete one of the user's {plural} for good, by its id. This cannot be undone.",
+            f"Delete one of the user's {plural} by its id. Only the user can bring it back, from the Axiom web "
+            f"app's {kind.title} page, within a few minutes.",
             _writing(f"Delete a {one}", destructive=True, idempotent=True), kind,
         ),
     ]

@@ -8,6 +8,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
+from axiom_mcp.data.undo import NothingToUndo
 from axiom_mcp.errors import AxiomError, NotFoundError, RateLimited
 from axiom_mcp.web.config import web_config
 from axiom_mcp.web.csrf import CsrfFailed
@@ -22,6 +23,8 @@ PAGES: dict[int, tuple[str, str]] = {
     403: ("This form has expired", "Go back, reload the page and try again. Forms work only on this site."),
     404: ("Page not found", "The page does not exist, or it is not yours."),
     405: ("This page cannot do that", "Go back and use the page's buttons."),
+    409: ("That cannot be done now", "Go back, reload the page and look again."),
+    410: ("Too late to undo", "A delete can be undone for a short while only."),
     413: ("That was too much to send", "Shorten what you typed and try again."),
     415: ("This form was sent in a way we do not accept", "Use the page's form."),
     429: ("Too many attempts", "Wait a little and try again."),
@@ -83,6 +86,7 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
 EXCEPTION_HANDLERS = {
     HTTPException: _http_error,
     NotFoundError: _not_found,
+    NothingToUndo: _axiom,  # says why, unlike a page that is not found
     CsrfFailed: _csrf,
     FormTooLarge: _too_large,
     UnsupportedForm: _unsupported,

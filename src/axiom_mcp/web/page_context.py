@@ -29,6 +29,7 @@ def page_context(
         "csrf_token": csrf_token or "",
         "stylesheet": f"{base}/static/{STYLESHEET}?v={config.stylesheet_version}",
         "notice": notice,
+        "undo": None,  # a deleted record the notice offers to bring back (data/undo.py)
         "path": request.url.path,
         "section": "",
         "focused": False,

@@ -8,6 +8,8 @@ before the handler runs, so no handler can forget to.
 from __future__ import annotations
 
 import functools
+import hashlib
+import hmac
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,6 +33,9 @@ NOTICES = {
     "signed_out": "You are signed out.",
     "created": "Created.",
     "saved": "Saved.",
+    "profile_saved": "Your name and time zone are saved.",
+    "picture_saved": "Your new picture is saved.",
+    "picture_removed": "Your picture is removed.",
     "deleted": "Deleted.",
     "attached": "Attached.",
     "file_deleted": "The file is deleted.",
@@ -42,6 +47,23 @@ NOTICES = {
     "token_revoked": "The API token is revoked. Programs using it can no longer reach your data.",
 }
 """Messages a redirect may ask the next page to show (by key only: no text from the URL is shown)."""
+
+NAMED_NOTICES = {
+    "created": "Created “{}”.",
+    "saved": "Saved “{}”.",
+    "restored": "“{}” is back, as it was.",
+    "attached": "Attached {}.",
+    "file_deleted": "Deleted the file “{}”.",
+    "revoked": "Disconnected {}. It can no longer reach your data.",
+    "app_changed": "Saved. {}'s next call sees and does only what you chose.",
+    "token_revoked": "The API token “{}” is revoked. Programs using it can no longer reach your data.",
+}
+"""The same notices naming what they speak of: the name rides in the redirect's address, signed
+with the session's secret, so no other page or person can make a notice say something."""
+
+
+def _notice_signature(csrf_secret: str, key: str, name: str) -> str:
+    return hmac.new(csrf_secret.encode(), f"notice\x00{key}\x00{name}".encode(), hashlib.sha256).hexdigest()[:32]
 
 DEVICE_COOKIE_AGE = 400 * 24 * 3600
 """The longest a browser keeps a cookie (RFC 6265bis): a device stays trusted while it is used."""
@@ -88,9 +110,23 @@ class Visit:
         params = {k: v for k, v in query.items() if v not in (None, "")}
         return f"{self.base}{path}" + (f"?{urlencode(params)}" if params else "")
 
-    def redirect(self, path: str, **query: str | int | None) -> RedirectResponse:
-        """303 See Other to a path of this app (never to a URL built from the request)."""
+    def redirect(self, path: str, *, named: str | None = None, **query: str | int | None) -> RedirectResponse:
+        """303 See Other to a path of this app (never to a URL built from the request); ``named``: the
+        name its notice says (NAMED_NOTICES)."""
+        key = str(query.get("notice") or "")
+        if named is not None and key in NAMED_NOTICES and self.session is not None:
+            query.update(named=named, sig=_notice_signature(self.session.csrf_secret, key, named))
         return RedirectResponse(self.url(path, **query), status_code=303)
+
+    def notice(self) -> str | None:
+        """The notice the address asks for: named only when this session's redirect signed the name."""
+        query = self.request.query_params
+        key, named = query.get("notice", ""), query.get("named")
+        if named is not None and key in NAMED_NOTICES and self.session is not None and hmac.compare_digest(
+            query.get("sig", ""), _notice_signature(self.session.csrf_secret, key, named)
+        ):
+            return NAMED_NOTICES[key].format(named)
+        return NOTICES.get(key)
 
     def go(self, target: str) -> RedirectResponse:
         """303 to ``target``, a full path of this site already checked by ``safe_return_to``."""
@@ -98,8 +134,8 @@ class Visit:
 
     def render(self, template: str, *, status: int = 200, headers: dict[str, str] | None = None,
                **context: Any) -> HTMLResponse:
-        notice = NOTICES.get(self.request.query_params.get("notice", ""))
-        values = page_context(self.request, self.config, user=self.user, csrf_token=self.csrf_token(), notice=notice)
+        values = page_context(self.request, self.config, user=self.user, csrf_token=self.csrf_token(),
+                              notice=self.notice())
         values.update(context)
         html = self.config.templates.get_template(template).render(values)
         return HTMLResponse(html, status_code=status, headers=headers)

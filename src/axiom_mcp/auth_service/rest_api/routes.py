@@ -13,7 +13,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 from axiom_mcp.auth_service.rest_api.auth import require_scope, require_view
 from axiom_mcp.auth_service.rest_api.errors import UnsupportedMediaType
 from axiom_mcp.context import AppContext
-from axiom_mcp.data import access, files, records, signup_throttle, throttle, users
+from axiom_mcp.data import access, records, signup_throttle, throttle, users
 from axiom_mcp.data.access import View
 from axiom_mcp.data.kinds import CLIENTS, ITEMS, KINDS, Kind
 from axiom_mcp.mail import links
@@ -112,10 +112,8 @@ def _kind_routes(router: APIRouter, kind: Kind) -> None:
             return await records.update_record(kind, session, view, record_id, body)
 
     async def delete_record(request: Request, record_id: str, view: View = write) -> Response:
-        ctx = _ctx(request)
-        async with ctx.db.session() as session:
-            blob_keys = await records.delete_record(kind, session, view, record_id)
-        await files.remove_blobs(ctx.blobs, blob_keys)
+        async with _ctx(request).db.session() as session:
+            await records.delete_record(kind, session, view, record_id)  # the person can undo it on the web
         return Response(status_code=204)
 
     # FastAPI reads body types from annotations; set them per kind without copying the functions.

@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from axiom_mcp.data import activity
+from axiom_mcp.data import activity, undo
 from axiom_mcp.data.activity import ActionOut
 from axiom_mcp.data.profiles import Profile, user_profiles, user_tags
 from axiom_mcp.data.schemas import MAX_PAGE, Page
@@ -67,6 +67,7 @@ async def _page(visit: Visit, refused: tuple[str, Chosen, str] | None = None) ->
                                             latest_count=LATEST) for app in apps]
         profiles = await user_profiles(session, visit.user_id)
         tags = await user_tags(session, visit.user_id)
+        deleted = await undo.undoable(session, visit.user_id, visit.ctx.settings.undo_window)
     by_id = {p.id: p for p in profiles}
     shown = []
     for app, summary in zip(apps, summaries, strict=True):
@@ -83,6 +84,7 @@ async def _page(visit: Visit, refused: tuple[str, Chosen, str] | None = None) ->
         profiles=profiles,
         tags=tags,
         mcp_url=visit.ctx.settings.mcp_resource,
+        undoable=deleted,
         headers=PAGE_WITH_SCRIPTS,
     )
 
@@ -108,20 +110,21 @@ async def change(request: Request, visit: Visit) -> Response:
     # This process applies it now; other instances within the token cache bound.
     visit.ctx.tokens.forget(user_id=visit.user_id, client_id=app.client_id)
     visit.ctx.views.forget(visit.user_id, app.client_id)
-    return visit.redirect("/apps", notice="app_changed")
+    return visit.redirect("/apps", notice="app_changed", named=app.client_name)
 
 
 @signed_in
 async def revoke(request: Request, visit: Visit) -> Response:
     if request.method == "GET":
         return visit.redirect("/apps")
-    client_id = visit.form.get("client_id")
+    app = await _connected_app(visit, visit.form.get("client_id"))  # NotFoundError: a 404 page
+    client_id = app.client_id
     async with visit.ctx.db.session() as session:
-        await revoke_connected_app(session, visit.user_id, client_id)  # NotFoundError: a 404 page
+        await revoke_connected_app(session, visit.user_id, client_id)
     # This process must stop accepting the app's cached tokens now, not in a few seconds.
     visit.ctx.tokens.forget(user_id=visit.user_id, client_id=client_id)
     visit.ctx.views.forget(visit.user_id, client_id)
-    return visit.redirect("/apps", notice="revoked")
+    return visit.redirect("/apps", notice="revoked", named=app.client_name)
 
 
 async def _connected_app(visit: Visit, client_id: str) -> ConnectedApp:
@@ -150,8 +153,10 @@ async def app_activity(request: Request, visit: Visit) -> Response:
     app = await _connected_app(visit, client_id)
     async with visit.ctx.db.session() as session:
         actions = await activity.latest(session, visit.user_id, client_id, page=number, per_page=ACTIVITY_PER_PAGE)
+        deleted = await undo.undoable(session, visit.user_id, visit.ctx.settings.undo_window)
     return visit.render(
         "app_activity.html", title=f"What {app.client_name} did", section="apps", app=app, actions=actions,
+        undoable=deleted,
     )
 
 

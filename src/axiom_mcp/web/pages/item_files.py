@@ -78,7 +78,8 @@ async def _attach(request: Request, visit: Visit) -> Response:
         body = {"attached": [f.name for f in attached], "refused": [{"name": n, "message": m} for n, m in refused]}
         return JSONResponse(body, status_code=200 if attached or not refused else 400)
     if attached and not refused:
-        return visit.redirect(f"/items/{item_id}", notice="attached")
+        return visit.redirect(f"/items/{item_id}", notice="attached",
+                              named=f"“{attached[0].name}”" if len(attached) == 1 else f"{len(attached)} files")
     return visit.render("item_upload_result.html", status=400 if not attached else 200, title="Attaching files",
                         section="items", item=item, attached=attached, refused=refused)
 
@@ -113,7 +114,7 @@ async def delete(request: Request, visit: Visit) -> Response:
     if request.method == "GET":
         return visit.render("item_file_delete.html", title="Delete file", section="items", file=file)
     await files.delete_file(visit.ctx.db, visit.ctx.blobs, visit.user_id, file_id)
-    return visit.redirect(f"/items/{item_id}", notice="file_deleted")
+    return visit.redirect(f"/items/{item_id}", notice="file_deleted", named=file.name)
 
 
 routes = [

@@ -29,7 +29,7 @@ async def change_profile(request: Request, visit: Visit) -> Response:
     except ValidationFailed as exc:
         field = exc.field or "name"
         return await account_page(visit, status=400, errors={field: exc.message[:1].upper() + exc.message[1:] + "."})
-    return visit.redirect("/account", notice="saved")
+    return visit.redirect("/account", notice="profile_saved")
 
 
 @signed_in(uploads=AVATAR_UPLOAD)
@@ -39,7 +39,7 @@ async def upload_avatar(request: Request, visit: Visit) -> Response:
     if visit.form.get("remove"):
         async with visit.ctx.db.session() as session:
             await avatars.remove_avatar(session, visit.user_id)
-        return visit.redirect("/account", notice="saved")
+        return visit.redirect("/account", notice="picture_removed")
     files = visit.form.files.get("avatar", [])
     raw = await files[0].read(avatars.MAX_UPLOAD_BYTES + 1) if files else b""
     try:
@@ -47,7 +47,7 @@ async def upload_avatar(request: Request, visit: Visit) -> Response:
             await avatars.set_avatar(session, visit.user_id, raw)
     except ValidationFailed as exc:
         return await account_page(visit, status=400, errors={"avatar": exc.message[:1].upper() + exc.message[1:] + "."})
-    return visit.redirect("/account", notice="saved")
+    return visit.redirect("/account", notice="picture_saved")
 
 
 @signed_in

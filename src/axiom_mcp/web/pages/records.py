@@ -8,6 +8,10 @@ through ``content.readable``, never as it was posted.
 
 One set of handlers serves every kind; every read and write goes through ``axiom_mcp.data.records``,
 which checks ownership (another user's record is a 404 here too).
+
+A delete can be undone for ``settings.undo_window`` (data/undo.py): the list then says "Deleted
+“X”" with an Undo button, and offers every record of its kind deleted within the window (by an
+app too). Notices name the record they speak of, read from the database (never from the URL).
 """
 
 from __future__ import annotations
@@ -21,11 +25,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from axiom_mcp.data import files, records
+from axiom_mcp.data import records, undo
 from axiom_mcp.data.content import FORMATS, guess_format, readable, to_stored
 from axiom_mcp.data.kinds import ITEMS, KINDS, TAGS, Kind
 from axiom_mcp.data.schemas import MAX_PAGE, MAX_PER_PAGE, MAX_QUERY, PageQuery, TagOut, is_record_id
 from axiom_mcp.errors import ConflictError, NotFoundError, ValidationFailed
+from axiom_mcp.ids import utcnow
 from axiom_mcp.web.forms import field_errors, text
 from axiom_mcp.web.pages.item_files import files_context
 from axiom_mcp.web.security import PAGE_WITH_SCRIPTS, PAGE_WITH_UPLOADS
@@ -136,13 +141,29 @@ async def _form_page(visit: Visit, kind: Kind, *, record: Any | None, values: di
                         **attachments)
 
 
+async def _deleted_notice(visit: Visit, session: Any) -> dict[str, Any]:
+    """After a delete: "Deleted “X”", with Undo while it works (nothing for another person's undo id)."""
+    undo_id = visit.request.query_params.get("deleted", "")
+    if not undo_id:
+        return {}
+    try:
+        gone = await undo.get(session, visit.user_id, undo_id, visit.ctx.settings.undo_window)
+    except NotFoundError:
+        return {}
+    return {"notice": f"Deleted “{gone.name}”.", "undo": gone if gone.until and gone.until > utcnow() else None}
+
+
 @signed_in
 async def list_records(request: Request, visit: Visit) -> Response:
     kind = _kind(request)
     params = page_query(request)
     page = await records.list_records(kind, visit.ctx.db, visit.user_id, params)
+    window = visit.ctx.settings.undo_window
+    async with visit.ctx.db.session() as session:
+        notice = await _deleted_notice(visit, session)
+        recent = await undo.recent(session, visit.user_id, kind, window) if params.page == 1 and not params.q else []
     return visit.render("record_list.html", title=kind.title, section=kind.many, kind=kind, page=page, q=params.q,
-                        max_query=MAX_QUERY)
+                        max_query=MAX_QUERY, recent=recent, undo_window=undo.window_in_words(window), **notice)
 
 
 async def _save(visit: Visit, kind: Kind, record_id: str | None) -> tuple[Any, dict[str, str], dict[str, Any]]:
@@ -171,7 +192,7 @@ async def new_record(request: Request, visit: Visit) -> Response:
     if errors:
         return await _form_page(visit, kind, record=None, values=_shown_again(kind, values), errors=errors,
                                 status=400)
-    return visit.redirect(f"/{kind.many}", notice="created")
+    return visit.redirect(f"/{kind.many}", notice="created", named=record.name)
 
 
 @signed_in
@@ -185,7 +206,7 @@ async def edit_record(request: Request, visit: Visit) -> Response:
     if errors:
         return await _form_page(visit, kind, record=record, values=_shown_again(kind, values), errors=errors,
                                 status=400)
-    return visit.redirect(f"/{kind.many}", notice="saved")
+    return visit.redirect(f"/{kind.many}", notice="saved", named=saved.name)
 
 
 @signed_in
@@ -206,10 +227,21 @@ async def delete_record(request: Request, visit: Visit) -> Response:
         if request.method == "GET":
             record = await records.get_record(kind, session, visit.user_id, record_id)
             return visit.render("record_delete.html", title=f"Delete {kind.one}", section=kind.many,
-                                kind=kind, record=record)
-        blob_keys = await records.delete_record(kind, session, visit.user_id, record_id)
-    await files.remove_blobs(visit.ctx.blobs, blob_keys)
-    return visit.redirect(f"/{kind.many}", notice="deleted")
+                                kind=kind, record=record,
+                                undo_window=undo.window_in_words(visit.ctx.settings.undo_window))
+        kept = await records.delete_record(kind, session, visit.user_id, record_id)
+    return visit.redirect(f"/{kind.many}", deleted=kept.id)
+
+
+@signed_in
+async def undo_delete(request: Request, visit: Visit) -> Response:
+    """Bring a deleted record back (the owner's, once, within the window: data/undo.py checks)."""
+    async with visit.ctx.db.session() as session:
+        back = await undo.restore(session, visit.user_id, str(request.path_params["undo_id"]),
+                                  visit.ctx.settings.undo_window)
+    for client_id in back.apps:  # an app's client profile is back: its next call sees it at once
+        visit.ctx.views.forget(visit.user_id, client_id)
+    return visit.redirect(f"/{back.kind.many}", notice="restored", named=back.name)
 
 
 def _bound(kind: Kind, endpoint: Callable[[Request], Awaitable[Response]]) -> Callable[[Request], Awaitable[Response]]:
@@ -221,8 +253,8 @@ def _bound(kind: Kind, endpoint: Callable[[Request], Awaitable[Response]]) -> Ca
 
 
 def routes() -> list[Route]:
-    """The pages of every kind declared (data/kinds.py)."""
-    return [
+    """The pages of every kind declared (data/kinds.py), and undoing a delete of any of them."""
+    return [Route("/undo/{undo_id}", undo_delete, methods=["POST"], name="undo_delete")] + [
         route
         for slug, kind in KINDS.items()
         for route in (

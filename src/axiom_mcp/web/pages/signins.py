@@ -46,9 +46,9 @@ async def revoke_token(request: Request, visit: Visit) -> Response:
     if request.method == "GET":
         return visit.redirect("/account")
     async with visit.ctx.db.session() as session:
-        await tokens.revoke_api_token(session, visit.user_id, visit.form.get("token_id")[:64])  # NotFoundError: 404
+        name = await tokens.revoke_api_token(session, visit.user_id, visit.form.get("token_id")[:64])  # NotFoundError: 404
     visit.ctx.tokens.forget(user_id=visit.user_id, client_id=FIRST_PARTY_CLIENT_ID)
-    return visit.redirect("/account", notice="token_revoked")
+    return visit.redirect("/account", notice="token_revoked", named=name or None)
 
 
 routes = [
