@@ -157,3 +157,25 @@ async def test_an_app_restricted_to_a_profile_deletes_and_the_person_gets_every_
     async with ctx.db.session() as session:
         await undo.restore(session, user.id, gone.id, ctx.settings.undo_window)
         assert sorted((await records.get_record(ITEMS, session, user.id, item.id)).tags) == sorted([work.id, private.id])
+
+
+async def test_a_tag_whose_name_was_taken_since_cannot_come_back_and_says_why(ctx: AppContext, user: TestUser) -> None:
+    """Tag names are unique per person (any case): undoing "work" after a new "Work" is a clear conflict,
+    and the snapshot stays for an undo once the new one is renamed."""
+    from axiom_mcp.data.schemas import TagUpdate
+    from axiom_mcp.errors import ConflictError
+
+    window = ctx.settings.undo_window
+    async with ctx.db.session() as session:
+        work = await records.create_record(TAGS, session, user.id, TagCreate(name="work"))
+        gone = await records.delete_record(TAGS, session, user.id, work.id)
+    async with ctx.db.session() as session:
+        newer = await records.create_record(TAGS, session, user.id, TagCreate(name="Work"))
+    with pytest.raises(ConflictError, match="name"):
+        async with ctx.db.session() as session:
+            await undo.restore(session, user.id, gone.id, window)
+    async with ctx.db.session() as session:
+        await records.update_record(TAGS, session, user.id, newer.id, TagUpdate(name="work (new)"))
+    async with ctx.db.session() as session:
+        await undo.restore(session, user.id, gone.id, window)
+        assert (await records.get_record(TAGS, session, user.id, work.id)).name == "work"

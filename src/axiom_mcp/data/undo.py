@@ -209,7 +209,9 @@ async def restore(session: AsyncSession, user_id: str, undo_id: str, window: tim
                 if await _still_there(session, other, values, column, user_id):
                     await session.execute(insert(other).values(**_loaded(other, values)))
     except IntegrityError:
-        raise ConflictError(f"“{found.name}” cannot come back: its id is in use again.") from None
+        # Its id taken again, or (a tag) its name: names are unique per person (migration 0017).
+        raise ConflictError(f"“{found.name}” cannot come back: its name (or its id) is in use again. "
+                            f"Rename the other one, then undo.") from None
     apps: list[str] = []
     for name, emptied in snapshot["set_null"].items():
         other = table.metadata.tables[name]
