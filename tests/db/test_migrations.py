@@ -14,7 +14,7 @@ from sqlalchemy import inspect
 
 from axiom_mcp.db.engine import Database
 from axiom_mcp.db.migrate import alembic_config, migrate
-from axiom_mcp.db.tables import Base
+from axiom_mcp.db.tables import SEARCH_TABLES, Base, modelled
 from tests.conftest import make_settings
 from tests.support.databases import database
 
@@ -31,12 +31,12 @@ async def empty_db(db_kind: str, tmp_path: Path) -> AsyncIterator[Database]:
 
 
 def _differences(connection: Any) -> list[Any]:
-    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    context = MigrationContext.configure(connection, opts={"compare_type": True, "include_object": modelled})
     return list(compare_metadata(context, Base.metadata))
 
 
 def _tables(connection: Any) -> set[str]:
-    return set(inspect(connection).get_table_names())
+    return {name for name in inspect(connection).get_table_names() if not name.startswith(SEARCH_TABLES)}
 
 
 async def test_the_migrations_have_one_head() -> None:

@@ -20,7 +20,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from axiom_mcp.data import users
+from axiom_mcp.data import fulltext, users
 from axiom_mcp.db.tables import (
     Activity,
     Client,
@@ -257,6 +257,7 @@ async def import_archive(session: AsyncSession, archive: Archive, password: str)
             links = [{column: r.id, "tag_id": t} for r in records for t in getattr(r, field)]
             if links:
                 await session.execute(insert(link), links)
+    await fulltext.refresh(session, [r.id for r in archive.items])
     if archive.activity:
         await session.execute(insert(Activity), [
             {"id": new_id(), "user_id": user.id, **a.model_dump()} for a in archive.activity])

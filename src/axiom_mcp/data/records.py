@@ -30,6 +30,7 @@ from axiom_mcp.data.kinds import Kind
 from axiom_mcp.data.lists import Source, list_page, page_data
 from axiom_mcp.data.schemas import Page, PageQuery, TagOut, is_record_id
 from axiom_mcp.data.files import item_blob_keys
+from axiom_mcp.data import fulltext
 from axiom_mcp.db.tables import Item, Tag
 from axiom_mcp.errors import NotFoundError, OutOfView, ValidationFailed
 from axiom_mcp.ids import utcnow
@@ -145,6 +146,14 @@ def _kept_in_view(kind: Kind, view: View, row: Any, tags: list[Tag]) -> list[Tag
     return [*tags, *unseen]
 
 
+async def _documents_after(session: AsyncSession, kind: Kind, record_id: str) -> None:
+    """The search documents a written item or tag changes (data/fulltext.py)."""
+    if kind.table is Item:
+        await fulltext.refresh(session, [record_id])
+    elif kind.table is Tag:
+        await fulltext.refresh(session, await fulltext.items_tagged(session, record_id))
+
+
 async def list_records(kind: Kind, source: Source, who: Who, params: PageQuery) -> Page[Any]:
     """One page of the owner's records of ``kind`` that ``who`` sees, newest first (data/lists.py)."""
     return await list_page(source, kind, who, params)
@@ -168,6 +177,7 @@ async def create_record(kind: Kind, session: AsyncSession, who: Who, data: BaseM
     await _assign(session, kind, view, row, data, creating=True)
     session.add(row)
     await session.flush()
+    await _documents_after(session, kind, row.id)
     forget_count(session, view.user_id, kind.many)
     return record_out(kind, row, view)
 
@@ -179,6 +189,7 @@ async def update_record(kind: Kind, session: AsyncSession, who: Who, record_id: 
     await _assign(session, kind, view, row, data, creating=False)
     row.updated = utcnow()
     await session.flush()
+    await _documents_after(session, kind, row.id)
     if kind.relation is not None and getattr(data, kind.relation.field, None) is not None:
         forget_count(session, view.user_id, kind.many)  # the totals of restricted views may change
     return record_out(kind, row, view)
@@ -192,10 +203,12 @@ async def delete_record(kind: Kind, session: AsyncSession, who: Who, record_id: 
         raise NotFoundError(f"{kind.one} {record_id[:40]!r} not found")
     table = kind.table
     blob_keys = await item_blob_keys(session, view.user_id, record_id) if table is Item else []
+    tagged = await fulltext.items_tagged(session, record_id) if table is Tag else []
     result = await session.execute(
         delete(table).where(table.id == record_id, table.user_id == view.user_id, *_visible(kind, view))
     )
     if result.rowcount == 0:  # type: ignore[attr-defined]
         raise NotFoundError(f"{kind.one} {record_id!r} not found")
+    await fulltext.refresh(session, tagged)  # an item's document goes with it; a tag's leaves its items'
     forget_count(session, view.user_id, kind.many)
     return blob_keys
