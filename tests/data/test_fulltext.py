@@ -19,7 +19,7 @@ from axiom_mcp.data.fulltext import Query, words
 from axiom_mcp.data.kinds import ITEMS, TAGS
 from axiom_mcp.data.schemas import ItemCreate, ItemUpdate, PageQuery, TagCreate, TagUpdate
 from axiom_mcp.db.tables import Item
-from axiom_mcp.errors import NotFoundError, ValidationFailed
+from axiom_mcp.errors import ValidationFailed
 from tests.support.factories import TestUser
 
 
@@ -131,7 +131,7 @@ async def test_a_restricted_view_searches_and_filters_only_its_items(ctx: AppCon
     assert await _names(ctx, view, q="private") == []  # its tag's name is not in the view either
     assert await _names(ctx, view, tag="shared") == ["lion shared"]
     for outside in ("private", private, "nope"):
-        with pytest.raises(NotFoundError) as caught:
+        with pytest.raises(ValidationFailed) as caught:
             await _names(ctx, view, tag=outside)
         assert caught.value.field == "tag"
 
@@ -147,7 +147,7 @@ async def test_the_tag_filter_takes_an_id_or_a_name_in_any_case(ctx: AppContext,
     assert await _names(ctx, user.id, tag="RÖT") == ["two", "one"]
     assert await _names(ctx, user.id, tag="röt", q="one") == ["one"]
     for unknown in ("nope", theirs, "theirs", "x" * 255):
-        with pytest.raises(NotFoundError) as caught:
+        with pytest.raises(ValidationFailed) as caught:
             await _names(ctx, user.id, tag=unknown)
         assert caught.value.field == "tag"
     with pytest.raises(ValidationFailed):

@@ -37,7 +37,7 @@ from axiom_mcp.data.marks import MARKED, marks_cache, marks_from_rows, marks_sql
 from axiom_mcp.data.schemas import Page, PageQuery
 from axiom_mcp.db.engine import Database
 from axiom_mcp.db.reads import Row, dollar_params
-from axiom_mcp.errors import NotFoundError, ValidationFailed
+from axiom_mcp.errors import ValidationFailed
 
 Source: TypeAlias = Database | AsyncSession
 
@@ -322,7 +322,7 @@ async def _seek(
 
 async def _tag_ids(source: Source, dialect: str, kind: Kind, view: View, tag: str) -> list[str]:
     """The owner's tags ``tag`` names (an id, or a name in any case) that ``view`` sees; a tag
-    nobody has, another person's, or one outside a restricted view is not found, naming ``tag``."""
+    nobody has, another person's, or one outside a restricted view is refused alike, naming ``tag``."""
     if kind.link is None:
         raise ValidationFailed(f"{kind.many} have no tags to filter by", field="tag")
     folded = "axiom_fold(name) = ?" if dialect == "sqlite" else "lower(name) = lower(?)"
@@ -331,7 +331,7 @@ async def _tag_ids(source: Source, dialect: str, kind: Kind, view: View, tag: st
                         [view.user_id, tag, wanted])
     ids = sorted(row[0] for row in rows if not view.restricted or row[0] in view.access_tags)  # type: ignore[operator]
     if not ids:
-        raise NotFoundError(f"no tag {tag[:100]!r} (give one of your tags' ids or names)", field="tag")
+        raise ValidationFailed(f"no tag {tag[:100]!r}: give the id or the name of one of your tags", field="tag")
     return ids
 
 
