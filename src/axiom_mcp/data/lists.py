@@ -374,7 +374,7 @@ async def page_data(source: Source, kind: Kind, who: Who, params: PageQuery) -> 
     )
     rank_args: list[Any] = []
     if query is not None:
-        where_args: list[Any] = [query.match(dialect), user_id]
+        where_args: list[Any] = [query.match(dialect, tags=not view.restricted), user_id]
         if sort is None:
             rank_args = [query.phrase, *query.name_patterns()]
     else:

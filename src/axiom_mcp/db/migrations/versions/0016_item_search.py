@@ -45,7 +45,7 @@ _POSTGRESQL = [
     " user_id VARCHAR(15) NOT NULL, name TEXT NOT NULL, body TEXT NOT NULL, tags TEXT NOT NULL, files TEXT NOT NULL,"
     " doc tsvector GENERATED ALWAYS AS ("
     "setweight(to_tsvector('simple'::regconfig, name), 'A') || setweight(to_tsvector('simple'::regconfig, tags), 'B')"
-    " || setweight(to_tsvector('simple'::regconfig, files), 'B') || setweight(to_tsvector('simple'::regconfig, body), 'C')"
+    " || setweight(to_tsvector('simple'::regconfig, files), 'C') || setweight(to_tsvector('simple'::regconfig, body), 'D')"
     ") STORED)",
     "CREATE INDEX ix_item_search_doc ON item_search USING gin (doc)",
 ]
