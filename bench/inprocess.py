@@ -38,6 +38,15 @@ from tests.conftest import make_settings
 
 MCP_URL = "http://127.0.0.1:8091"
 
+SEARCHES: tuple[tuple[str, str | None], ...] = (
+    ("item 4242", None),  # the bench/run figure: a name's words (bench/README.md says why)
+    ("zulu yankee", None),  # two words most items hold: ranks ~40,000 matches
+    ("alpha", None),  # one word ~60 % of the items hold
+    ("alpha", "-created"),
+    ("nomatch", None),
+)
+"""Searches of the 100,000-item user (its items: "Item <n> <words>", 24 of 26 words as text, 2 of 8 tags)."""
+
 
 def _request(token: str) -> tuple[dict[str, Any], bytes]:
     body = json.dumps({
@@ -117,16 +126,25 @@ async def measure_lists(kind: str, calls: int, folder: Path) -> list[tuple[str, 
             large = await seeder.add_user("large@bench.example", 100_000)
             await seeder.analyze()
             out = []
-            for label, user, page in (("100 items, page 1", small, 1), ("100 items, page 5", small, 5),
-                                      ("100,000 items, page 1", large, 1), ("100,000 items, page 5000", large, 5000),
-                                      ("100,000 items, page 2500", large, 2500)):
-                query = PageQuery(page=page, perPage=20)
+            for label, user, query in (
+                ("100 items, page 1", small, PageQuery(page=1, perPage=20)),
+                ("100 items, page 5", small, PageQuery(page=5, perPage=20)),
+                ("100,000 items, page 1", large, PageQuery(page=1, perPage=20)),
+                ("100,000 items, page 5000", large, PageQuery(page=5000, perPage=20)),
+                ("100,000 items, page 2500", large, PageQuery(page=2500, perPage=20)),
+                *((f"100,000 items, search {q!r}{' sort ' + sort if sort else ''}, page 1", large,
+                   PageQuery(page=1, perPage=20, q=q, sort=sort)) for q, sort in SEARCHES),
+                ("100,000 items, tag filter, page 1", large, PageQuery(page=1, perPage=20, tag="alpha-0")),
+                ("100,000 items, sort name, page 1", large, PageQuery(page=1, perPage=20, sort="name")),
+                ("100,000 items, sort -updated, page 2500", large, PageQuery(page=2500, perPage=20, sort="-updated")),
+            ):
                 for _ in range(5):  # warm: pools, statement caches, rank marks, count cache
                     await records.list_records(ITEMS, ctx.db, user.id, query)
                 started = time.perf_counter()
                 for _ in range(calls):
                     await records.list_records(ITEMS, ctx.db, user.id, query)
                 out.append((label, (time.perf_counter() - started) / calls))
+                print(f"{kind} {label}: {out[-1][1] * 1e6:.0f} us per call", flush=True)
             return out
         finally:
             await ctx.close()

@@ -108,7 +108,7 @@ def hits_sql(dialect: str, terms: int) -> tuple[str, str, list[tuple[str, str]]]
     if dialect == "sqlite":
         weights = ", ".join(str(w) for w in WEIGHTS.values())
         return (
-            "item_search_fts JOIN item_search AS s ON s.doc = item_search_fts.rowid",
+            "item_search_fts CROSS JOIN item_search AS s ON s.doc = item_search_fts.rowid",
             "item_search_fts MATCH ? AND s.user_id = ?",
             [tiers, (f"bm25(item_search_fts, {weights})", "ASC"), ("s.doc", "DESC")],
         )
