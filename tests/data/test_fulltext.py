@@ -17,6 +17,7 @@ from axiom_mcp.data import files, records
 from axiom_mcp.data.access import View
 from axiom_mcp.data.fulltext import Query, words
 from axiom_mcp.data.kinds import ITEMS, TAGS
+from axiom_mcp.data.lists import _statements
 from axiom_mcp.data.schemas import ItemCreate, ItemUpdate, PageQuery, TagCreate, TagUpdate
 from axiom_mcp.db.tables import Item
 from axiom_mcp.errors import ValidationFailed
@@ -198,3 +199,17 @@ async def test_a_full_page_of_a_search_counts_every_hit(ctx: AppContext, user: T
         await _item(ctx, user, f"counted {n}", age=n)
     page = await records.list_records(ITEMS, ctx.db, user.id, PageQuery(q="counted", perPage=2))
     assert (page.totalItems, page.totalPages, len(page.items)) == (5, 3, 2)
+
+
+async def test_sqlite_reads_the_fts_index_first(ctx: AppContext, user: TestUser, db_kind: str) -> None:
+    """Started from the owner's documents, SQLite would run the MATCH once per item (a common word's
+    count took minutes on 100,000 items): the FTS5 table leads both statements."""
+    if db_kind != "sqlite":
+        pytest.skip("SQLite's join order")
+    query = Query.of("alpha beta")
+    page, count = _statements(ITEMS, "sqlite", False, False, False, 0, 0, None, len(query.terms))
+    where = [query.match("sqlite"), user.id]
+    for sql, args in ((page, [query.phrase, *query.name_patterns(), *where, 20, 0]), (count, where)):
+        plan = [row[3] for row in await ctx.db.reads.fetch(f"EXPLAIN QUERY PLAN {sql}", args)]
+        scans = [step for step in plan if step.startswith(("SCAN", "SEARCH")) and " r " not in f" {step} "]
+        assert scans[0].startswith("SCAN item_search_fts VIRTUAL TABLE"), plan
