@@ -213,3 +213,20 @@ async def test_sqlite_reads_the_fts_index_first(ctx: AppContext, user: TestUser,
         plan = [row[3] for row in await ctx.db.reads.fetch(f"EXPLAIN QUERY PLAN {sql}", args)]
         scans = [step for step in plan if step.startswith(("SCAN", "SEARCH")) and " r " not in f" {step} "]
         assert scans[0].startswith("SCAN item_search_fts VIRTUAL TABLE"), plan
+
+
+async def test_a_full_page_of_a_tag_counts_every_tagged_item(ctx: AppContext, user: TestUser, other_user: TestUser) -> None:
+    tag = await _tag(ctx, user, "counted")
+    twin = await _tag(ctx, user, "COUNTED")  # two tags of one name (until names are unique): either counts
+    theirs = await _tag(ctx, other_user, "counted")
+    for n in range(5):
+        await _item(ctx, user, f"tagged {n}", tags=[tag, twin] if n % 2 else [tag], age=n)
+    await _item(ctx, user, "twin only", tags=[twin])
+    await _item(ctx, other_user, "theirs", tags=[theirs])
+    page = await records.list_records(ITEMS, ctx.db, user.id, PageQuery(tag=tag, perPage=2))
+    assert (page.totalItems, page.totalPages) == (5, 3)
+    page = await records.list_records(ITEMS, ctx.db, user.id, PageQuery(tag="counted", perPage=2))
+    assert (page.totalItems, page.totalPages) == (6, 3)
+    view = View(user.id, frozenset({twin}))
+    page = await records.list_records(ITEMS, ctx.db, view, PageQuery(tag="counted", perPage=2))
+    assert (page.totalItems, [i.name for i in page.items]) == (3, ["twin only", "tagged 1"])
