@@ -125,12 +125,16 @@ async def test_nobody_finds_another_persons_items(ctx: AppContext, user: TestUse
 
 async def test_a_restricted_view_searches_and_filters_only_its_items(ctx: AppContext, user: TestUser) -> None:
     shared, private = await _tag(ctx, user, "shared"), await _tag(ctx, user, "private")
-    await _item(ctx, user, "lion shared", tags=[shared])
+    await _item(ctx, user, "lion shared", tags=[shared], age=1)
     await _item(ctx, user, "lion private", tags=[private])
+    await _item(ctx, user, "both", tags=[shared, private])
     view = View(user.id, frozenset({shared}))
     assert await _names(ctx, view, q="lion") == ["lion shared"]
-    assert await _names(ctx, view, q="private") == []  # its tag's name is not in the view either
-    assert await _names(ctx, view, tag="shared") == ["lion shared"]
+    # A tag outside the view finds nothing, not even a visible item carrying it; the view's own
+    # tags are not searched either (the tag filter is for them).
+    assert await _names(ctx, view, q="private") == []
+    assert await _names(ctx, user.id, q="private") == ["lion private", "both"]
+    assert await _names(ctx, view, tag="shared") == ["both", "lion shared"]
     for outside in ("private", private, "nope"):
         with pytest.raises(ValidationFailed) as caught:
             await _names(ctx, view, tag=outside)
