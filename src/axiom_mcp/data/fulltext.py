@@ -130,13 +130,31 @@ def _bound(ids: list[str]) -> dict[str, Any]:
     return {f"i{n}": i for n, i in enumerate(ids)}
 
 
-async def refresh(session: AsyncSession, item_ids: Iterable[str]) -> None:
+async def refresh(session: AsyncSession, item_ids: Iterable[str], *, tags_only: bool = False) -> None:
     """Rewrite the documents of these items from what they hold now (in the writer's transaction).
 
-    An id that is no item (any more) is skipped: its document went with it."""
+    ``tags_only``: only their tag names changed (a tag renamed or deleted, perhaps on thousands of
+    items): the text is not read and converted again. An id that is no item (any more) is
+    skipped: its document went with it."""
     ids = sorted(set(item_ids))
     for start in range(0, len(ids), BATCH):
-        await _refresh(session, ids[start:start + BATCH])
+        batch = ids[start:start + BATCH]
+        await (_refresh_tags(session, batch) if tags_only else _refresh(session, batch))
+
+
+async def _tag_names(session: AsyncSession, where: str, bound: dict[str, Any]) -> dict[str, list[str]]:
+    names: dict[str, list[str]] = {}
+    for item_id, name in (await session.execute(text(
+        f"SELECT l.item_id, t.name FROM item_tags AS l JOIN tags AS t ON t.id = l.tag_id WHERE l.item_id IN ({where})"
+    ), bound)).all():
+        names.setdefault(item_id, []).append(name)
+    return names
+
+
+async def _refresh_tags(session: AsyncSession, ids: list[str]) -> None:
+    names = await _tag_names(session, _in(ids), _bound(ids))
+    await session.execute(text("UPDATE item_search SET tags = :tags WHERE item_id = :item_id"), [
+        {"item_id": item_id, "tags": indexed(" ".join(sorted(names.get(item_id, []))))} for item_id in ids])
 
 
 async def _refresh(session: AsyncSession, ids: list[str]) -> None:
@@ -145,11 +163,7 @@ async def _refresh(session: AsyncSession, ids: list[str]) -> None:
         text(f"SELECT id, user_id, name, content, files FROM items WHERE id IN ({where})"), bound)).all()
     if not items:
         return
-    tag_names: dict[str, list[str]] = {}
-    for item_id, name in (await session.execute(text(
-        f"SELECT l.item_id, t.name FROM item_tags AS l JOIN tags AS t ON t.id = l.tag_id WHERE l.item_id IN ({where})"
-    ), bound)).all():
-        tag_names.setdefault(item_id, []).append(name)
+    tag_names = await _tag_names(session, where, bound)
     file_names: dict[str, list[str]] = {}
     for item_id, name in (await session.execute(
         text(f"SELECT item_id, name FROM files WHERE item_id IN ({where})"), bound)).all():

@@ -151,7 +151,7 @@ async def _documents_after(session: AsyncSession, kind: Kind, record_id: str) ->
     if kind.table is Item:
         await fulltext.refresh(session, [record_id])
     elif kind.table is Tag:
-        await fulltext.refresh(session, await fulltext.items_tagged(session, record_id))
+        await fulltext.refresh(session, await fulltext.items_tagged(session, record_id), tags_only=True)
 
 
 async def list_records(kind: Kind, source: Source, who: Who, params: PageQuery) -> Page[Any]:
@@ -209,6 +209,6 @@ async def delete_record(kind: Kind, session: AsyncSession, who: Who, record_id: 
     )
     if result.rowcount == 0:  # type: ignore[attr-defined]
         raise NotFoundError(f"{kind.one} {record_id!r} not found")
-    await fulltext.refresh(session, tagged)  # an item's document goes with it; a tag's leaves its items'
+    await fulltext.refresh(session, tagged, tags_only=True)  # an item's document goes with it; a tag leaves its items'
     forget_count(session, view.user_id, kind.many)
     return blob_keys
