@@ -107,6 +107,8 @@ def hits_sql(dialect: str, terms: int) -> tuple[str, str, list[tuple[str, str]]]
     tiers = (f"CASE WHEN s.name = ? THEN 0 WHEN {named} THEN 1 ELSE 2 END", "ASC")
     if dialect == "sqlite":
         weights = ", ".join(str(w) for w in WEIGHTS.values())
+        # CROSS JOIN keeps the FTS5 index first: started from the owner's documents, SQLite ran
+        # the MATCH once per document (minutes on 100,000 items; bench/README.md).
         return (
             "item_search_fts CROSS JOIN item_search AS s ON s.doc = item_search_fts.rowid",
             "item_search_fts MATCH ? AND s.user_id = ?",
