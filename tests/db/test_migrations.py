@@ -86,3 +86,27 @@ async def migrate_down(db: Database, revision: str) -> None:
 
     async with db.engine.begin() as conn:
         await conn.run_sync(run)
+
+
+async def test_the_search_migration_indexes_the_items_already_there(empty_db: Database) -> None:
+    """Migration 0016 backfills every existing item's search document (name, text, tags, files)."""
+    from axiom_mcp.data import records
+    from axiom_mcp.data.kinds import ITEMS
+    from axiom_mcp.data.schemas import PageQuery
+    from axiom_mcp.db.tables import Item, ItemFile, Tag, User, item_tags
+
+    await migrate(empty_db.engine, "0014")
+    async with empty_db.session() as session:
+        session.add(User(id="u" * 15, email="old@example.com", password_hash="x"))
+        await session.flush()
+        session.add(Tag(id="t" * 15, user_id="u" * 15, name="Ärchive"))
+        session.add(Item(id="i" * 15, user_id="u" * 15, name="Old note", content="<p>written <em>before</em></p>",
+                         files=["listed.txt"]))
+        await session.flush()
+        await session.execute(item_tags.insert().values(item_id="i" * 15, tag_id="t" * 15))
+        session.add(ItemFile(user_id="u" * 15, item_id="i" * 15, name="Scan-Résumé.pdf", size=1, content_type="x",
+                             sha256="0" * 64, storage_key="k"))
+    await migrate(empty_db.engine)
+    for q in ("old note", "BEFORE", "archive", "resume", "listed"):
+        page = await records.list_records(ITEMS, empty_db, "u" * 15, PageQuery(q=q))
+        assert [i.id for i in page.items] == ["i" * 15], q
