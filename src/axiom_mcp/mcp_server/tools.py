@@ -594,7 +594,7 @@ def _chatgpt_tools(app: AppContext) -> list[ToolSpec]:
     """``search`` and ``fetch`` in the shapes ChatGPT's connectors and deep research require."""
 
     async def search(ctx: Context, query: Annotated[str, Field(max_length=1000, description=(
-        "What to look for in the person's items: words from their names, text or tags."))]) -> chatgpt.SearchResults:
+        "What to look for in the person's items: words from their names, text, tags or file names (best matches first)."))]) -> chatgpt.SearchResults:
         return await chatgpt.search(app, await view_of(app, ctx), query)
 
     async def fetch(ctx: Context, id: Annotated[str, Field(min_length=1, max_length=64, description=(  # noqa: A002
