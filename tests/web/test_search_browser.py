@@ -68,18 +68,18 @@ async def test_chips_filter_search_keeps_the_filter_and_sort_orders(
         await screenshots.save(page, "items-tag-filter-phone")
 
         await page.get_by_label("Search names, text, tags and files").fill("EMOJI")
-        await page.get_by_role("button", name="Show").click()
+        await page.get_by_role("button", name="Search").click()
         assert await _titles(page) == ["Émoji notes"]  # the search kept the tag
         await page.get_by_role("link", name="Show items with any tag").click()
         assert await _titles(page) == ["Émoji notes", "Garden"]  # the name first, then the text
         await expect(page.get_by_label("Order")).to_have_value("")
 
         await page.get_by_label("Order").select_option("name")
-        await page.get_by_role("button", name="Show").click()
+        await page.get_by_role("button", name="Search").click()
         assert await _titles(page) == ["Émoji notes", "Garden"]
         await page.get_by_role("link", name="Clear").click()
         await page.get_by_label("Order").select_option("name")
-        await page.get_by_role("button", name="Show").click()
+        await page.get_by_role("button", name="Search").click()
         assert await _titles(page) == ["Budget review", "Émoji notes", "Garden"]
         await _fits(page)
         await screenshots.save(page, "items-sorted-phone")
