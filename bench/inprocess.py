@@ -4,7 +4,7 @@ read straight from the data layer, one call at a time.
     .venv/bin/python -m bench.inprocess                  # MCP: lean path and SDK path, CPU us per call
     valgrind --tool=callgrind .venv/bin/python -m bench.inprocess --path lean --calls 10
     valgrind --tool=callgrind .venv/bin/python -m bench.inprocess --path lean --calls 110
-    .venv/bin/python -m bench.inprocess --lists --db postgres   # records.list_records(ITEMS, ...), small and deep pages
+    .venv/bin/python -m bench.inprocess --lists --db postgres   # records.list_records(ITEMS, ...): pages, searches, sorts
 
 The same stateless (2026-07-28) ``tools/call get_user_items`` as the ``stateless`` figure (a page
 of 20 items with 2 tags each, of a user owning 100), on a fresh SQLite database seeded like
@@ -145,7 +145,7 @@ async def measure_lists(kind: str, calls: int, folder: Path) -> list[tuple[str, 
                 for _ in range(calls):
                     await records.list_records(ITEMS, ctx.db, user.id, query)
                 out.append((label, (time.perf_counter() - started) / calls))
-                print(f"{kind} {label}: {out[-1][1] * 1e6:.0f} us per call", flush=True)
+                print(f"{kind} list_items, {label}: {out[-1][1] * 1e6:.0f} us per call", flush=True)  # as it goes
             return out
         finally:
             await ctx.close()
@@ -162,9 +162,7 @@ def main() -> None:
     if args.lists:
         with tempfile.TemporaryDirectory(prefix="axiom-inprocess-") as folder:
             with asyncio.Runner(loop_factory=event_loop_factory()) as runner:
-                timings = runner.run(measure_lists(args.db, min(args.calls, 500), Path(folder)))
-        for label, seconds in timings:
-            print(f"{args.db} list_items, {label}: {seconds * 1e6:.0f} us per call")
+                runner.run(measure_lists(args.db, min(args.calls, 500), Path(folder)))
         return
     for path in (["lean", "sdk"] if args.path == "both" else [args.path]):
         with tempfile.TemporaryDirectory(prefix="axiom-inprocess-") as folder:
