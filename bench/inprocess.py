@@ -4,7 +4,7 @@ read straight from the data layer, one call at a time.
     .venv/bin/python -m bench.inprocess                  # MCP: lean path and SDK path, CPU us per call
     valgrind --tool=callgrind .venv/bin/python -m bench.inprocess --path lean --calls 10
     valgrind --tool=callgrind .venv/bin/python -m bench.inprocess --path lean --calls 110
-    .venv/bin/python -m bench.inprocess --lists --db postgres   # records.list_records(ITEMS, ...), small and deep pages
+    .venv/bin/python -m bench.inprocess --lists --db postgres   # records.list_records(ITEMS, ...): pages, searches, sorts
 
 The same stateless (2026-07-28) ``tools/call get_user_items`` as the ``stateless`` figure (a page
 of 20 items with 2 tags each, of a user owning 100), on a fresh SQLite database seeded like
@@ -37,6 +37,16 @@ from bench.seed import Seeder
 from tests.conftest import make_settings
 
 MCP_URL = "http://127.0.0.1:8091"
+
+SEARCHES: tuple[tuple[str, str | None], ...] = (
+    ("item 4242", None),  # the bench/run figure: a name's words (bench/README.md says why)
+    ("4242", None),  # a word of a few items only
+    ("zulu yankee", None),  # two words most items hold: ranks ~40,000 matches
+    ("alpha", None),  # one word ~60 % of the items hold
+    ("alpha", "-created"),
+    ("nomatch", None),
+)
+"""Searches of the 100,000-item user (its items: "Item <n> <words>", 24 of 26 words as text, 2 of 8 tags)."""
 
 
 def _request(token: str) -> tuple[dict[str, Any], bytes]:
@@ -117,16 +127,25 @@ async def measure_lists(kind: str, calls: int, folder: Path) -> list[tuple[str, 
             large = await seeder.add_user("large@bench.example", 100_000)
             await seeder.analyze()
             out = []
-            for label, user, page in (("100 items, page 1", small, 1), ("100 items, page 5", small, 5),
-                                      ("100,000 items, page 1", large, 1), ("100,000 items, page 5000", large, 5000),
-                                      ("100,000 items, page 2500", large, 2500)):
-                query = PageQuery(page=page, perPage=20)
+            for label, user, query in (
+                ("100 items, page 1", small, PageQuery(page=1, perPage=20)),
+                ("100 items, page 5", small, PageQuery(page=5, perPage=20)),
+                ("100,000 items, page 1", large, PageQuery(page=1, perPage=20)),
+                ("100,000 items, page 5000", large, PageQuery(page=5000, perPage=20)),
+                ("100,000 items, page 2500", large, PageQuery(page=2500, perPage=20)),
+                *((f"100,000 items, search {q!r}{' sort ' + sort if sort else ''}, page 1", large,
+                   PageQuery(page=1, perPage=20, q=q, sort=sort)) for q, sort in SEARCHES),
+                ("100,000 items, tag filter, page 1", large, PageQuery(page=1, perPage=20, tag="alpha-0")),
+                ("100,000 items, sort name, page 1", large, PageQuery(page=1, perPage=20, sort="name")),
+                ("100,000 items, sort -updated, page 2500", large, PageQuery(page=2500, perPage=20, sort="-updated")),
+            ):
                 for _ in range(5):  # warm: pools, statement caches, rank marks, count cache
                     await records.list_records(ITEMS, ctx.db, user.id, query)
                 started = time.perf_counter()
                 for _ in range(calls):
                     await records.list_records(ITEMS, ctx.db, user.id, query)
                 out.append((label, (time.perf_counter() - started) / calls))
+                print(f"{kind} list_items, {label}: {out[-1][1] * 1e6:.0f} us per call", flush=True)  # as it goes
             return out
         finally:
             await ctx.close()
@@ -143,9 +162,7 @@ def main() -> None:
     if args.lists:
         with tempfile.TemporaryDirectory(prefix="axiom-inprocess-") as folder:
             with asyncio.Runner(loop_factory=event_loop_factory()) as runner:
-                timings = runner.run(measure_lists(args.db, min(args.calls, 500), Path(folder)))
-        for label, seconds in timings:
-            print(f"{args.db} list_items, {label}: {seconds * 1e6:.0f} us per call")
+                runner.run(measure_lists(args.db, min(args.calls, 500), Path(folder)))
         return
     for path in (["lean", "sdk"] if args.path == "both" else [args.path]):
         with tempfile.TemporaryDirectory(prefix="axiom-inprocess-") as folder:

@@ -45,8 +45,10 @@ from bench.seed import SeededUser, Seeder
 from bench.servers import REPO, AxiomServer, CeilingServer, MemorySampler
 from bench.wrk import LoadResult, parse, run_wrk
 
-FIGURES = ("rest", "stateless", "session", "sse", "items", "tokens")
+FIGURES = ("rest", "stateless", "session", "sse", "items", "search", "tokens")
 PER_PAGE = 20
+SEARCH = "item 4242"
+"""The ``search`` figure's query (bench/README.md says why this one)."""
 
 
 @dataclass
@@ -140,7 +142,7 @@ class DbBench:
         started = time.perf_counter()
         o = self.o
         self.small = await self.seeder.add_user("small@bench.example", o.small_items)
-        if "items" in o.figures:
+        if "items" in o.figures or "search" in o.figures:
             self.large = await self.seeder.add_user("large@bench.example", o.large_items)
         for user in filter(None, (self.small, self.large)):
             await self.seeder.add_user_tokens(
@@ -202,6 +204,23 @@ class DbBench:
                                          lambda: self.load(self.server.api_url, "rest_items.lua", [tokens, path]))
         self.add(Figure(self.kind, "rest", f"REST GET /api/v1/user/items (page 1 of {self.small.items})", result,
                         ceiling, f"GET {probe.size} B", probe.size))
+
+    def rest_page(self, user: SeededUser, query: str, key: str, label: str) -> Figure:
+        """``GET /api/v1/user/items?<query>`` of ``user`` (its API tokens in rotation)."""
+        path = f"/api/v1/user/items?{query}"
+        probe = probes.probe_rest(self.server.api_url, user.api_tokens[0], path)
+        tokens = self.tokens_file(f"api-{user.email}", user.api_tokens)
+        result, ceiling = self.bracketed(self.wrk_ceiling("GET", probe.size),
+                                         lambda: self.load(self.server.api_url, "rest_items.lua", [tokens, path]))
+        return self.add(Figure(self.kind, key, label, result, ceiling, f"GET {probe.size} B", probe.size))
+
+    def search(self) -> None:
+        """A search page of the large user beside its list page, one after the other (issue 14)."""
+        assert self.large is not None
+        large = self.large.items
+        self.rest_page(self.large, f"page=1&perPage={PER_PAGE}", "list_large_rest", f"REST list, page 1 of {large}")
+        self.rest_page(self.large, f"page=1&perPage={PER_PAGE}&q={SEARCH.replace(' ', '+')}", "search",
+                       f"REST search {SEARCH!r}, page 1, of {large}")
 
     def stateless(self, user: SeededUser, page: int, key: str, label: str, *, sample_memory: bool = False) -> Figure:
         probe = probes.probe_stateless(self.server.mcp_url, user.mcp_tokens[0], page, PER_PAGE)
@@ -289,6 +308,8 @@ class DbBench:
                 middle_large = max(1, deep_large // 2)
                 self.stateless(self.large, middle_large, "middle_large",
                                f"MCP stateless, page {middle_large} (middle) of {self.large.items}")
+            if "search" in o.figures and self.large is not None:
+                self.search()
             if "tokens" in o.figures and o.many_tokens > self.seeder.tokens:
                 await self.grow_tokens()
                 self.stateless(small, 1, "many_tokens",
@@ -402,7 +423,8 @@ def targets(reports: list[DbReport]) -> list[str]:
         comparisons = (("stateless", "many_tokens", "tokens", 1.25),
                        ("stateless", "first_large", "items, first page", 2.0),
                        ("deep_small", "deep_large", "items, deep page", 2.0),
-                       ("deep_small", "middle_large", "items, middle page", 2.0))
+                       ("deep_small", "middle_large", "items, middle page", 2.0),
+                       ("list_large_rest", "search", "search page vs list page", 2.0))
         for base_key, other_key, what, bound in comparisons:
             b, g = report.figure(base_key), report.figure(other_key)
             if not (b and g and b.result and g.result and b.ratio and g.ratio):

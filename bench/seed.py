@@ -20,10 +20,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
-from sqlalchemy import Table, bindparam, event, insert, text
+from sqlalchemy import Column, MetaData, String, Table, Text, bindparam, event, insert, text
 from sqlalchemy.schema import CreateIndex, DropIndex
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from axiom_mcp.data.fulltext import document
 from axiom_mcp.data.kinds import ITEMS
 from axiom_mcp.db.reads import asyncpg_dsn
 from axiom_mcp.db.fold import name_key
@@ -52,6 +53,13 @@ def _ids(rng: random.Random, count: int) -> list[str]:
     """
     raw = rng.randbytes(15 * count).translate(_BYTE_TO_CHAR).decode("ascii")
     return [raw[i : i + 15] for i in range(0, 15 * count, 15)]
+
+
+_SEARCH = Table(
+    "item_search", MetaData(),
+    *(Column(name, String(15)) for name in ("item_id", "user_id")), *(Column(name, Text) for name in ("name", "body", "tags", "files")),
+)
+"""The columns of the items' search documents the app writes (migration 0016; the rest the database makes)."""
 
 
 def _table(model: Any) -> Table:
@@ -192,6 +200,14 @@ class Seeder:
                 link_rows.append({"item_id": item_id, "tag_id": tag_ids[(n + 3 * k) % tags]})
         await self._timed_write("items", Item, item_rows)
         await self._timed_write("item_tags", item_tags, link_rows)
+        # Each item's search document, as the data layer writes it (data/fulltext.py).
+        names = [row["name"] for row in tag_rows]
+        documents = [
+            document(row["id"], user_id, row["name"], row["content"], [],
+                     [names[(n + 3 * k) % tags] for k in range(tags_per_item)])
+            for n, row in enumerate(item_rows)
+        ]
+        await self._timed_write("item_search", _SEARCH, documents)
         return SeededUser(id=user_id, email=email, items=items)
 
     async def add_filler_users(self, count: int) -> None:

@@ -61,6 +61,11 @@ async def test_seeded_rows_read_back_through_the_data_layer(kind: str, tmp_path:
             assert [len(i.expand.tags) for i in page.items] == [2, 2, 2, 2]
             assert page.items[0].created > page.items[-1].created  # newest first
             assert last.totalItems == 10 and len(last.items) == 2
+            # Seeded items have their search documents, as the app writes them (the search figure).
+            found = await records.list_records(ITEMS, ctx.db, user.id, PageQuery(q="item 7"))
+            assert found.items[0].name.split()[:2] == ["Item", "7"]  # its name first (a tag "...-7" finds others)
+            tagged = await records.list_records(ITEMS, ctx.db, user.id, PageQuery(q="alpha 0"))
+            assert tagged.totalItems >= 1  # a tag's name ("alpha-0") is searched too
         finally:
             await ctx.close()
 

@@ -18,6 +18,7 @@ from axiom_mcp.errors import ConflictError, ValidationFailed
 from tests.support.factories import PASSWORD, TestUser, make_user
 from axiom_mcp.data import records
 from axiom_mcp.data.kinds import CLIENTS, ITEMS, TAGS
+from axiom_mcp.data.schemas import PageQuery
 
 APP = "https://claude.ai/oauth/mcp-oauth-client-metadata"
 OTHER_APP = "dcr-client-0123456789"
@@ -76,6 +77,9 @@ async def test_an_export_holds_everything_and_imports_back_as_it_was(ctx: AppCon
     assert again == exported  # the connected apps too: what each may do and see (not their tokens)
     async with ctx.db.session() as session:
         assert (await users.authenticate(session, user.email, "a new long password")).id == user.id
+    # The imported items are searchable by their words and their tags' (data/fulltext.py).
+    found = await records.list_records(ITEMS, ctx.db, user.id, PageQuery(q="unicode emoji"))
+    assert [i.name for i in found.items] == ["Note 2"]
 
 
 def _zipped(data: dict) -> io.BytesIO:

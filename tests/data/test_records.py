@@ -255,13 +255,14 @@ async def test_pages_count_and_order(ctx: AppContext, user: TestUser) -> None:
     ],
 )
 async def test_the_text_filter(ctx: AppContext, user: TestUser, q: str, expected: list[str]) -> None:
+    """Clients and tags are searched by a substring of their name (items by words: tests/data/test_fulltext.py)."""
     names = ["Q3 Report", "report draft", "50% off", "500 off", "a_b", "axb", "back\\slash", "backxslash", "Ünïcode", "Ärzte"]
     async with ctx.db.session() as session:
         for name in names:
-            await records.create_record(ITEMS, session, user.id, ItemCreate(name=name))
+            await records.create_record(CLIENTS, session, user.id, ClientCreate(name=name))
     async with ctx.db.session() as session:
-        in_session = await records.list_records(ITEMS, session, user.id, PageQuery(q=q))
-    page = await records.list_records(ITEMS, ctx.db, user.id, PageQuery(q=q))
+        in_session = await records.list_records(CLIENTS, session, user.id, PageQuery(q=q))
+    page = await records.list_records(CLIENTS, ctx.db, user.id, PageQuery(q=q))
     assert page == in_session
     found = sorted(i.name for i in page.items)
     assert found == sorted(expected)

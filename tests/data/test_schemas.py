@@ -37,7 +37,9 @@ def test_total_pages(total: int, per_page: int, pages: int) -> None:
         pytest.param({"perPage": 101}, "perPage", id="perPage-101"),
         pytest.param({"q": "q" * 201}, "q", id="q-long"),
         pytest.param({"q": "\x00"}, "q", id="q-nul"),
-        pytest.param({"sort": "-created"}, "sort", id="unknown"),
+        pytest.param({"sort": "newest"}, "sort", id="sort-unknown"),
+        pytest.param({"tag": "t" * 256}, "tag", id="tag-long"),
+        pytest.param({"order": "-created"}, "order", id="unknown"),
     ],
 )
 def test_page_query_bounds(values: dict[str, object], field: str) -> None:

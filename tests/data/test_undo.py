@@ -179,3 +179,33 @@ async def test_a_tag_whose_name_was_taken_since_cannot_come_back_and_says_why(ct
     async with ctx.db.session() as session:
         await undo.restore(session, user.id, gone.id, window)
         assert (await records.get_record(TAGS, session, user.id, work.id)).name == "work"
+
+
+async def test_what_comes_back_is_found_by_search_again(ctx: AppContext, user: TestUser) -> None:
+    """An item's search document goes with it (data/fulltext.py); undo brings it back, and a tag's
+    name back into its items' documents."""
+    from axiom_mcp.data.schemas import PageQuery
+
+    window = ctx.settings.undo_window
+
+    async def found(q: str) -> list[str]:
+        return [i.id for i in (await records.list_records(ITEMS, ctx.db, user.id, PageQuery(q=q))).items]
+
+    async with ctx.db.session() as session:
+        travel = await records.create_record(TAGS, session, user.id, TagCreate(name="Voyages"))
+        item = await records.create_record(ITEMS, session, user.id, ItemCreate(
+            name="Lisbon", content="pastéis de nata", tags=[travel.id]))
+    async with ctx.db.session() as session:
+        gone_item = await records.delete_record(ITEMS, session, user.id, item.id)
+    assert await found("pasteis") == []
+    async with ctx.db.session() as session:
+        await undo.restore(session, user.id, gone_item.id, window)
+    assert await found("pasteis") == [item.id]
+    assert await found("voyages") == [item.id]
+
+    async with ctx.db.session() as session:
+        gone_tag = await records.delete_record(TAGS, session, user.id, travel.id)
+    assert await found("voyages") == []
+    async with ctx.db.session() as session:
+        await undo.restore(session, user.id, gone_tag.id, window)
+    assert await found("voyages") == [item.id]

@@ -15,7 +15,7 @@ from sqlalchemy import func, inspect
 
 from axiom_mcp.db.engine import Database
 from axiom_mcp.db.migrate import alembic_config, migrate
-from axiom_mcp.db.tables import Base, UTCDateTime
+from axiom_mcp.db.tables import SEARCH_TABLES, Base, UTCDateTime, modelled
 from tests.conftest import make_settings
 from tests.support.databases import database
 
@@ -32,12 +32,12 @@ async def empty_db(db_kind: str, tmp_path: Path) -> AsyncIterator[Database]:
 
 
 def _differences(connection: Any) -> list[Any]:
-    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    context = MigrationContext.configure(connection, opts={"compare_type": True, "include_object": modelled})
     return list(compare_metadata(context, Base.metadata))
 
 
 def _tables(connection: Any) -> set[str]:
-    return set(inspect(connection).get_table_names())
+    return {name for name in inspect(connection).get_table_names() if not name.startswith(SEARCH_TABLES)}
 
 
 async def test_the_migrations_have_one_head() -> None:
@@ -194,3 +194,33 @@ async def test_0017_merges_tags_named_alike_into_the_oldest_keeping_every_link(e
             await conn.execute(insert(table), values)
     async with empty_db.engine.connect() as conn:
         assert await conn.scalar(select(func.count()).select_from(text("tags"))) == 5
+
+
+async def test_the_search_migration_indexes_the_items_already_there(empty_db: Database) -> None:
+    """Migration 0016 backfills every existing item's search document (name, text, tags, files)."""
+    from sqlalchemy import insert
+
+    from axiom_mcp.data import records
+    from axiom_mcp.data.kinds import ITEMS
+    from axiom_mcp.data.schemas import PageQuery
+
+    await migrate(empty_db.engine, "0014")
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    owner, item = "u" * 15, "i" * 15
+    async with empty_db.engine.begin() as conn:
+        for name, rows in (  # the schema of 0014 (no excerpt, no name_key yet)
+            ("users", [{"id": owner, "email": "old@example.com", "name": "", "avatar": "", "password_hash": "x",
+                        "verified": False, "created": at, "updated": at}]),
+            ("tags", [{"id": "t" * 15, "user_id": owner, "name": "Ärchive", "created": at, "updated": at}]),
+            ("items", [{"id": item, "user_id": owner, "name": "Old note", "content": "<p>written <em>before</em></p>",
+                        "files": ["listed.txt"], "created": at, "updated": at}]),
+            ("item_tags", [{"item_id": item, "tag_id": "t" * 15}]),
+            ("files", [{"id": "f" * 15, "user_id": owner, "item_id": item, "name": "Scan-Résumé.pdf", "size": 1,
+                        "content_type": "x", "sha256": "0" * 64, "storage_key": "k", "created": at}]),
+        ):
+            table, values = _rows(name, rows)
+            await conn.execute(insert(table), values)
+    await migrate(empty_db.engine)
+    for q in ("old note", "BEFORE", "archive", "resume", "listed"):
+        page = await records.list_records(ITEMS, empty_db, owner, PageQuery(q=q))
+        assert [i.id for i in page.items] == [item], q

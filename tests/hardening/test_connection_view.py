@@ -9,6 +9,7 @@ OAuth app's consent restricted to that profile. What the app must get:
 | surface | what | outcome |
 |---|---|---|
 | items: list, search, get | only ``w`` and ``wh``, with only the tag work shown | others: "not found", word for word as an id that never existed |
+| items: search, tag filter | a search finds nothing by another item's words or a tag outside the view (home); ``tag=work`` lists ``w`` and ``wh``, ``tag=home`` (name or id) is refused naming ``tag``, as a tag that never existed |
 | items: create | carries work; naming home | 400 / tool error naming ``tags`` |
 | items: update, delete | ``w``, ``wh`` (``wh`` keeps home); ``h``, ``u`` not found; ``tags: []`` refused naming ``tags``, saying why |
 | tags | list and get only work; create, rename, delete refused (403 / tool error) |
@@ -165,6 +166,11 @@ def _rest_rows() -> list[tuple[str, Rest]]:
         ("profile", Rest("GET", "/api/v1/user/profile")),
         ("items-list", Rest("GET", items, sees=seen)),
         ("items-search", Rest("GET", items + "?q=note", sees=seen)),
+        ("items-search-by-a-hidden-tag", Rest("GET", items + "?q=home", sees=frozenset())),
+        ("items-search-by-a-hidden-word", Rest("GET", items + "?q=text+h", sees=frozenset())),
+        ("items-tag-filter", Rest("GET", items + "?tag=WORK&sort=name", sees=seen)),
+        ("items-tag-filter-hidden-tag", Rest("GET", items + "?tag=home", status=400, field="tag")),
+        ("items-tag-filter-hidden-tag-id", Rest("GET", items + "?tag=$home", status=400, field="tag")),
         ("item-get-work", Rest("GET", f"{items}/{one}", "w", sees=frozenset({"w"}))),
         ("item-get-both-shows-work-only", Rest("GET", f"{items}/{one}", "wh", sees=frozenset({"wh"}))),
         ("item-get-home", Rest("GET", f"{items}/{one}", "h", status=404)),
@@ -219,6 +225,15 @@ def test_the_rest_table_is_complete() -> None:
     assert routes - PUBLIC_API_ROUTES == covered
 
 
+def _filled_query(path: str, world: World) -> str:
+    """``$name`` in a path's query replaced by that record's id."""
+    base, _, query = path.partition("?")
+    if not query:
+        return path
+    return base + "?" + "&".join(
+        f"{key}={_filled(value, world)}" for key, value in (part.split("=", 1) for part in query.split("&")))
+
+
 def _path(row: Rest, world: World, record_id: str | None = None) -> str:
     target = record_id if record_id is not None else (world.ids[row.target] if row.target else "")
     return row.path.replace("{record_id}", target).replace("{token_id}", target)
@@ -230,7 +245,7 @@ async def test_rest_for_a_restricted_connection(surfaces: Surfaces, row: Rest) -
     before = await _everything(surfaces.ctx, world.user_id)
     headers = {"Authorization": f"Bearer {world.api_token}"}
 
-    response = await surfaces.api.request(row.method, _path(row, world), headers=headers,
+    response = await surfaces.api.request(row.method, _filled_query(_path(row, world), world), headers=headers,
                                           json=_filled(row.body, world))
 
     assert response.status_code == row.status, response.text
@@ -309,6 +324,9 @@ def _mcp_rows() -> list[tuple[str, Mcp]]:
         ("profile", Mcp("get_user_profile")),
         ("items-list", Mcp("get_user_items", sees=seen)),
         ("items-search", Mcp("get_user_items", {"search": "note"}, sees=seen)),
+        ("items-search-by-a-hidden-tag", Mcp("get_user_items", {"search": "home"}, sees=frozenset())),
+        ("items-tag-filter", Mcp("get_user_items", {"tag": "$work", "sort": "-updated"}, sees=seen)),
+        ("items-tag-filter-hidden-tag", Mcp("get_user_items", {"tag": "home"}, error="'tag'")),
         ("item-get-work", Mcp("get_user_item", {"id": "$w"}, sees=frozenset({"w"}))),
         ("item-get-both", Mcp("get_user_item", {"id": "$wh"}, sees=frozenset({"wh"}))),
         ("item-get-home", Mcp("get_user_item", {"id": "$h"}, error=not_found)),

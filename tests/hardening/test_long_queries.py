@@ -60,7 +60,9 @@ async def test_a_slow_statement_is_cancelled_at_the_limit(impatient: AppContext)
 async def test_a_list_past_the_limit_is_a_503(ctx: AppContext, user: TestUser, db_kind: str, surface: str) -> None:
     if db_kind == "postgres":  # a real list is too quick to outlast any limit PostgreSQL can be given
         pytest.skip("shown on PostgreSQL by the slow statement above; the rendering is shared")
-    async with ctx.db.session() as session:  # enough rows that the search takes more than an instant
+    # Enough rows that the search takes more than an instant: every item holds the word searched
+    # for, so each is ranked (a word nobody has is found absent in a few steps of the FTS index).
+    async with ctx.db.session() as session:
         for n in range(100):
             await records.create_record(ITEMS, session, user.id, ItemCreate(name=f"note {n}", content="words " * 50))
     settings = ctx.settings.model_copy(update={"statement_timeout": timedelta(microseconds=1)})
@@ -72,13 +74,13 @@ async def test_a_list_past_the_limit_is_a_503(ctx: AppContext, user: TestUser, d
             transport = httpx.ASGITransport(app=create_auth_app(impatient))
             async with httpx.AsyncClient(transport=transport, base_url=settings.public_url) as api:
                 response = await api.get(
-                    "/api/v1/user/items", params={"q": "anything"}, headers={"Authorization": f"Bearer {token}"}
+                    "/api/v1/user/items", params={"q": "words"}, headers={"Authorization": f"Bearer {token}"}
                 )
         else:
             transport = httpx.ASGITransport(app=create_web_app(impatient), client=(own_address(), 1))
             async with httpx.AsyncClient(transport=transport, base_url=settings.web_url) as web:
                 await sign_in_directly(ctx, web, user.id)
-                response = await web.get("/items", params={"q": "anything"})
+                response = await web.get("/items", params={"q": "words"})
     finally:
         await db.close()
     assert response.status_code == 503, response.text

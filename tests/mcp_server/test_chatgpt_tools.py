@@ -29,6 +29,9 @@ async def test_search_then_fetch_in_chatgpts_shapes(mcp: McpService, transport: 
         assert json.loads(found.content[0].text) == found.structured_content  # type: ignore[union-attr]
         assert found.structured_content == {"results": [
             {"id": plan.id, "title": "Kyoto plan", "url": f"{mcp.ctx.settings.web_url}/items/{plan.id}"}]}
+        # The same full-text search as get_user_items: a tag's name, accents aside (issue 14).
+        by_tag = (await client.call_tool("search", {"query": "TRÏPS"})).structured_content
+        assert by_tag is not None and [r["id"] for r in by_tag["results"]] == [plan.id]
 
         fetched = await client.call_tool("fetch", {"id": plan.id})
         assert not fetched.is_error

@@ -263,6 +263,10 @@ READS = [
     ("get_user_items", {"page": 99}),
     ("get_user_items", {"search": "ÜNÏCODE"}),
     ("get_user_items", {"search": "100%_"}),
+    ("get_user_items", {"search": "item next", "tag": "ärzte"}),
+    ("get_user_items", {"tag": "TAG", "sort": "name"}),
+    ("get_user_items", {"sort": "-updated", "perPage": 2, "page": 2}),
+    ("get_user_items", {"search": "\"item\" OR *", "sort": "created"}),
     ("get_user_tags", {}),
     ("get_user_clients", {}),
     ("get_user_profile", {}),
@@ -274,6 +278,8 @@ READS = [
     ("get_user_items", {"page": "two"}),
     ("get_user_items", {"serach": "x"}),
     ("get_user_items", {"search": "nul\x00"}),
+    ("get_user_items", {"tag": "nosuchtag"}),
+    ("get_user_items", {"sort": "newest"}),
     ("get_user_item", {"id": "nope"}),
     ("get_user_item", {"id": "zzzzzzzzzzzzzzz"}),
     ("get_user_item", {}),
@@ -291,6 +297,8 @@ async def test_reads_and_tool_errors_are_the_sdks_answers(pair: Pair, owner: Own
         arguments = {"id": owner.item_id}
     elif arguments == "TAG":
         arguments = {"id": owner.tag_id}
+    elif arguments.get("tag") == "TAG":
+        arguments = {**arguments, "tag": owner.tag_id}
     before = pair.served
     await _both(pair, *_call(tool, arguments, owner.token))
     assert pair.served == before + 1

@@ -54,7 +54,11 @@ async def test_lists_the_tools_with_schemas_and_hints(mcp: McpService, member: M
         assert tool.annotations.read_only_hint is tool.name.startswith(("get_", "search", "fetch"))
     assert tools["create_user_item"].input_schema["required"] == ["name"]
     # Items' content is read as Markdown or HTML, and written in a format (issue 14).
-    assert set(tools["get_user_items"].input_schema["properties"]) == {"page", "perPage", "search", "format"}
+    assert set(tools["get_user_items"].input_schema["properties"]) == {"page", "perPage", "search", "format", "tag", "sort"}
+    # Items are searched by words, filtered by a tag and sorted (issue 14 item 4).
+    sort = tools["get_user_items"].input_schema["properties"]["sort"]
+    assert sort["anyOf"][0]["enum"] == ["-created", "created", "name", "-updated"] and sort["description"]
+    assert "tag" in tools["get_user_items"].input_schema["properties"]["tag"]["description"]
     assert set(tools["get_user_tags"].input_schema["properties"]) == {"page", "perPage", "search"}
     assert tools["get_user_item"].input_schema["properties"]["format"]["enum"] == ["markdown", "html"]
     assert tools["create_user_item"].input_schema["properties"]["format"]["default"] == "markdown"
@@ -113,6 +117,29 @@ async def test_every_tool_reads_and_changes_the_callers_data(mcp: McpService, tr
 
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
+async def test_items_are_found_by_words_filtered_by_tag_and_sorted(mcp: McpService, transport: str) -> None:
+    user = await mcp.user("Ann")
+    async with connect(mcp.url, await mcp.token(user.id), transport) as client:
+        work = await ok(client, "create_user_tag", {"name": "Work"})
+        made = [await ok(client, "create_user_item", args) for args in (
+            {"name": "Émoji list", "content": "faces"},
+            {"name": "budget", "content": "The **émoji** budget", "tags": [work["id"]]},
+            {"name": "zebra", "tags": [work["id"]]},
+        )]
+
+        def names(page: dict[str, Any]) -> list[str]:
+            return [i["name"] for i in page["items"]]
+
+        assert names(await ok(client, "get_user_items", {"search": "EMOJI"})) == ["Émoji list", "budget"]
+        assert sorted(names(await ok(client, "get_user_items", {"search": "work"}))) == ["budget", "zebra"]  # tag names
+        assert names(await ok(client, "get_user_items", {"tag": "WORK"})) == ["zebra", "budget"]
+        assert names(await ok(client, "get_user_items", {"tag": work["id"], "sort": "name"})) == ["budget", "zebra"]
+        assert names(await ok(client, "get_user_items", {"sort": "created"})) == [m["name"] for m in made]
+        assert names(await ok(client, "get_user_items", {"search": "emoji", "sort": "-created"})) == ["budget", "Émoji list"]
+        assert names(await ok(client, "get_user_items", {"search": "!!!"})) == []
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
 async def test_another_users_ids_are_not_found(mcp: McpService, transport: str) -> None:
     ann, bob = await mcp.user("Ann"), await mcp.user("Bob")
     async with mcp.ctx.db.session() as session:
@@ -160,6 +187,8 @@ async def test_another_users_ids_are_not_found(mcp: McpService, transport: str) 
         ("get_user_items", {"perPage": 101}, "'perPage'"),
         ("get_user_items", {"page": 0}, "'page'"),
         ("get_user_tags", {"search": "a\x00"}, "'search'"),
+        ("get_user_items", {"tag": "nosuchtag"}, "Invalid 'tag': no tag 'nosuchtag'"),
+        ("get_user_items", {"sort": "newest"}, "'sort'"),
         ("get_user_profile", {"id": "x"}, "unknown argument(s) 'id'"),
         ("drop_all_tables", {}, "Unknown tool"),
     ],
@@ -167,7 +196,7 @@ async def test_another_users_ids_are_not_found(mcp: McpService, transport: str) 
         "missing-name", "blank-name", "name-too-long", "nul-in-name", "unknown-tag", "malformed-tag-id",
         "tags-not-a-list", "missing-id", "unknown-item", "path-as-id", "unknown-tag-delete", "item-no-change",
         "client-no-change", "tag-no-change", "unknown-tag-update", "misspelt-argument", "per-page-too-big",
-        "page-zero", "nul-in-search", "argument-to-profile", "unknown-tool",
+        "page-zero", "nul-in-search", "unknown-tag-filter", "unknown-sort", "argument-to-profile", "unknown-tool",
     ],
 )
 async def test_tool_errors_say_what_was_wrong(

@@ -172,7 +172,7 @@ async def test_search_and_pages(ctx: AppContext, signed_in: httpx.AsyncClient, u
     first = await signed_in.get("/tags")
     assert "24 tags" in first.text
     assert first.text.count('class="row-title row-link"') == 20
-    assert "Page 1 of 2" in first.text and 'rel="next" href="/tags?q=&amp;page=2"' in first.text
+    assert "Page 1 of 2" in first.text and 'rel="next" href="/tags?page=2"' in first.text
     second = await signed_in.get("/tags", params={"page": "2"})
     assert second.text.count('class="row-title row-link"') == 4 and 'rel="prev"' in second.text
     found = await signed_in.get("/tags", params={"q": "bet"})
@@ -182,11 +182,33 @@ async def test_search_and_pages(ctx: AppContext, signed_in: httpx.AsyncClient, u
 
 
 @pytest.mark.parametrize("query", [{"page": "abc"}, {"page": "-1"}, {"page": "9" * 30}, {"q": "x" * 5000},
-                                   {"q": "a\x00b"}, {"q": "%_\\"}],
-                         ids=["word", "negative", "huge", "long-q", "nul-q", "like-wildcards"])
+                                   {"q": "a\x00b"}, {"q": "%_\\"}, {"q": '"NEAR(a*'}, {"sort": "sideways"},
+                                   {"tag": "nosuch"}, {"tag": "t" * 5000}, {"tag": "a\x00b"}],
+                         ids=["word", "negative", "huge", "long-q", "nul-q", "like-wildcards", "fts-syntax",
+                              "unknown-sort", "unknown-tag", "long-tag", "nul-tag"])
 async def test_odd_list_parameters_never_fail(signed_in: httpx.AsyncClient, query: dict[str, str]) -> None:
     response = await signed_in.get("/items", params=query)
     assert response.status_code == 200
+
+
+async def test_items_search_filter_by_tag_and_sort(ctx: AppContext, signed_in: httpx.AsyncClient, user: TestUser) -> None:
+    work = await make_tag(ctx, user.id, "Work")
+    async with ctx.db.session() as session:
+        for name, tags in (("Émoji plan", [work]), ("zebra", [work]), ("other", [])):
+            await records.create_record(ITEMS, session, user.id, ItemCreate(name=name, tags=tags, content="an emoji"))
+    found = await signed_in.get("/items", params={"q": "EMOJI"})
+    shown = re.findall(r'class="row-title">([^<]+)<', found.text)
+    assert shown[0] == "Émoji plan" and sorted(shown[1:]) == ["other", "zebra"]  # the name first, then the text
+    assert '<option value="" selected>Best match</option>' in found.text
+    tagged = await signed_in.get("/items", params={"tag": "work", "sort": "name"})
+    assert re.findall(r'class="row-title">([^<]+)<', tagged.text) == ["Émoji plan", "zebra"]
+    assert "2 items tagged “work”" in tagged.text
+    assert '<input type="hidden" name="tag" value="work">' in tagged.text  # a search keeps the filter
+    assert '<option value="name" selected>' in tagged.text
+    assert 'href="/items?sort=name" class="button small subtle"' in tagged.text  # remove the filter, keep the order
+    assert tagged.text.count('<a class="chip" href="/items?tag=Work"') == 2
+    unknown = await signed_in.get("/items", params={"tag": "nosuch"})
+    assert unknown.status_code == 200 and "no tag &#39;nosuch&#39;" in unknown.text and 'class="row-title"' not in unknown.text
 
 
 async def test_content_is_shown_as_text_never_as_markup(

@@ -21,7 +21,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from axiom_mcp.data import users
+from axiom_mcp.data import fulltext, users
 from axiom_mcp.data.kinds import ITEMS
 from axiom_mcp.data.schemas import Name, storable
 from axiom_mcp.db.fold import name_key
@@ -308,6 +308,7 @@ async def import_archive(session: AsyncSession, archive: Archive, password: str)
             if links:
                 await session.execute(insert(link), links)
     await _import_consents(session, user.id, archive)
+    await fulltext.refresh(session, [r.id for r in archive.items])
     if archive.activity:
         await session.execute(insert(Activity), [
             {"id": new_id(), "user_id": user.id, **a.model_dump()} for a in archive.activity])

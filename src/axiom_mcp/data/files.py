@@ -29,6 +29,7 @@ from axiom_mcp.blobs.store import BlobMissing, BlobStore, BlobTooLarge
 from axiom_mcp.db.engine import Database
 from axiom_mcp.data import undo
 from axiom_mcp.data.access import View
+from axiom_mcp.data.fulltext import refresh
 from axiom_mcp.db.tables import NAME_MAX, Item, ItemFile, User, item_tags
 from axiom_mcp.errors import AxiomError, NotFoundError, ValidationFailed
 from axiom_mcp.ids import new_id, utcnow
@@ -318,17 +319,21 @@ async def _record(
     used = await _used(session, user_id)
     if used > settings.storage_quota:
         raise _over_quota(settings, used - size)
+    await refresh(session, [item_id])  # its name is searched (data/fulltext.py)
     return _out(row)
 
 
 async def delete_file(db: Database, blobs: BlobStore, user_id: str, file_id: str) -> None:
     """Remove the file: its row at once, then its blob (a failure there leaves an orphan for the sweep)."""
     async with db.session() as session:
-        key = await session.scalar(
-            delete(ItemFile).where(ItemFile.id == file_id, ItemFile.user_id == user_id).returning(ItemFile.storage_key)
-        )
-        if key is None:
+        gone = (await session.execute(
+            delete(ItemFile).where(ItemFile.id == file_id, ItemFile.user_id == user_id)
+            .returning(ItemFile.storage_key, ItemFile.item_id)
+        )).one_or_none()
+        if gone is None:
             raise NotFoundError("file not found", field="file")
+        key = gone.storage_key
+        await refresh(session, [gone.item_id])
     await remove_blobs(blobs, [key])
 
 

@@ -89,6 +89,8 @@ class Kind:
     """The columns a search looks in."""
     searched: str
     """The searched columns in words (``name or content``)."""
+    fulltext: bool = False
+    """Searched through its full-text documents (data/fulltext.py: items) instead of a substring of ``search``."""
     relation: Relation | None = None
     rich: str | None = None
     """The field holding rich text: stored as sanitized HTML (data/content.py), written in the
@@ -198,7 +200,8 @@ ITEMS = Kind(
                   "The complete new list of file names; omit to keep it.", widget=None),
     ),
     search=("name", "content"),
-    searched="name or content",
+    searched="name, text, tag names or file names",
+    fulltext=True,
     relation=Relation("tags", "tags"),
     rich="content",
     derived=(Derived("excerpt", "content", excerpt),),
@@ -209,7 +212,7 @@ ITEMS = Kind(
     update_title="Change an item",
     update_about="Change one of the user's items by id. Give only what changes; `tags` and `files` replace "
     "the whole list.",
-    search_hint="Search names and content",
+    search_hint="Search names, text, tags and files",
     empty="No items yet. Create your first one, or let a connected app add some.",
     in_a_view="tagged",
 )

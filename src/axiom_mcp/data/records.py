@@ -32,9 +32,9 @@ from axiom_mcp.data.counts import forget_count
 from axiom_mcp.data.kinds import Kind
 from axiom_mcp.data.lists import Source, list_page, page_data
 from axiom_mcp.data.schemas import Page, PageQuery, TagOut, is_record_id
-from axiom_mcp.data import undo
+from axiom_mcp.data import fulltext, undo
 from axiom_mcp.data.undo import DeletedOut
-from axiom_mcp.db.tables import Tag
+from axiom_mcp.db.tables import Item, Tag
 from axiom_mcp.errors import NameTaken, NotFoundError, OutOfView, ValidationFailed
 from axiom_mcp.ids import utcnow
 
@@ -189,6 +189,14 @@ async def _flush(session: AsyncSession, kind: Kind, view: View, row: Any, data: 
         raise _taken(kind, holder) from exc
 
 
+async def _documents_after(session: AsyncSession, kind: Kind, record_id: str) -> None:
+    """The search documents a written item or tag changes (data/fulltext.py)."""
+    if kind.table is Item:
+        await fulltext.refresh(session, [record_id])
+    elif kind.table is Tag:
+        await fulltext.refresh(session, await fulltext.items_tagged(session, record_id), tags_only=True)
+
+
 async def list_records(kind: Kind, source: Source, who: Who, params: PageQuery) -> Page[Any]:
     """One page of the owner's records of ``kind`` that ``who`` sees, newest first (data/lists.py)."""
     return await list_page(source, kind, who, params)
@@ -212,6 +220,7 @@ async def create_record(kind: Kind, session: AsyncSession, who: Who, data: BaseM
     await _assign(session, kind, view, row, data, creating=True)
     session.add(row)
     await _flush(session, kind, view, row, data)
+    await _documents_after(session, kind, row.id)
     forget_count(session, view.user_id, kind.many)
     return record_out(kind, row, view)
 
@@ -223,6 +232,7 @@ async def update_record(kind: Kind, session: AsyncSession, who: Who, record_id: 
     await _assign(session, kind, view, row, data, creating=False)
     row.updated = utcnow()
     await _flush(session, kind, view, row, data)
+    await _documents_after(session, kind, row.id)
     if kind.relation is not None and getattr(data, kind.relation.field, None) is not None:
         forget_count(session, view.user_id, kind.many)  # the totals of restricted views may change
     return record_out(kind, row, view)
@@ -238,6 +248,8 @@ async def delete_record(kind: Kind, session: AsyncSession, who: Who, record_id: 
     assert kept is not None
     session.expunge(row)
     table = kind.table
+    tagged = await fulltext.items_tagged(session, record_id) if table is Tag else []
     await session.execute(delete(table).where(table.id == record_id, table.user_id == view.user_id))
+    await fulltext.refresh(session, tagged, tags_only=True)  # an item's document goes with it; a tag leaves its items'
     forget_count(session, view.user_id, kind.many)
     return kept

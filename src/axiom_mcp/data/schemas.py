@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from datetime import UTC, datetime
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar, get_args
 
 from pydantic import (
     AfterValidator,
@@ -199,6 +199,8 @@ class ClientUpdate(_Patch):
 
 MAX_PAGE = 1_000_000
 MAX_QUERY = 200
+Sort = Literal["-created", "created", "name", "-updated"]
+SORT_VALUES: tuple[str, ...] = get_args(Sort)
 
 
 class PageQuery(_Input):
@@ -207,3 +209,7 @@ class PageQuery(_Input):
     page: Annotated[int, Field(ge=1, le=MAX_PAGE)] = 1
     perPage: Annotated[int, Field(ge=1, le=MAX_PER_PAGE)] = 30  # noqa: N815
     q: Annotated[str, StringConstraints(max_length=MAX_QUERY), _STORABLE] = ""
+    tag: Annotated[str, StringConstraints(strip_whitespace=True, max_length=NAME_MAX), _STORABLE] = ""
+    """Only records carrying this tag: its id, or its name in any case."""
+    sort: Sort | None = None
+    """None: newest first (``-created``), a search by relevance."""

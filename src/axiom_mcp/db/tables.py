@@ -39,6 +39,15 @@ NAMING = {
     "pk": "pk_%(table_name)s",
 }
 
+SEARCH_TABLES = "item_search"
+"""Tables outside these models: items' full-text search documents and the database's own index over
+them (SQLite's FTS5 table and its shadow tables), named with this prefix (migration 0016, data/fulltext.py)."""
+
+
+def modelled(_object: Any, name: str | None, type_: str, _reflected: bool, _compare_to: Any) -> bool:
+    """Alembic's ``include_object``: whether comparing the models with a database looks at a table."""
+    return not (type_ == "table" and name is not None and name.startswith(SEARCH_TABLES))
+
 NAME_MAX = 255
 CONTENT_MAX = 100_000
 
@@ -139,7 +148,11 @@ class Tag(Timestamps, Base):
 class Item(Timestamps, Base):
     __tablename__ = "items"
     # (created, id) is the list order; with id in it a page's ids come from the index alone.
-    __table_args__ = (Index("ix_items_user_created_id", "user_id", "created", "id"),)
+    # (updated, id) serves the list sorted by last change (sort=-updated).
+    __table_args__ = (
+        Index("ix_items_user_created_id", "user_id", "created", "id"),
+        Index("ix_items_user_updated_id", "user_id", "updated", "id"),
+    )
 
     id: Mapped[str] = _id_column()
     user_id: Mapped[str] = _owner_column()

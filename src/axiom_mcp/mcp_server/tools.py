@@ -39,7 +39,9 @@ from axiom_mcp.data.content import Format, ReadFormat, to_read
 from axiom_mcp.data.files import FileOut
 from axiom_mcp.data.kinds import ITEMS, KINDS, Kind
 from axiom_mcp.data.activity import Action
-from axiom_mcp.data.schemas import MAX_PAGE, MAX_PER_PAGE, MAX_QUERY, ItemOut, PageQuery, ProfileOut, is_record_id
+from axiom_mcp.data.schemas import (
+    MAX_PAGE, MAX_PER_PAGE, MAX_QUERY, NAME_MAX, ItemOut, PageQuery, ProfileOut, Sort, is_record_id,
+)
 from axiom_mcp.data.tokens import TokenInfo
 from axiom_mcp.errors import AxiomError, NameTaken, NotFoundError, ValidationFailed
 from axiom_mcp.ids import ID_LENGTH
@@ -96,6 +98,20 @@ PerPageArg = Annotated[
 ]
 SearchArg = Annotated[
     str, Field(max_length=MAX_QUERY, description="Only records whose text contains this (case-insensitive); empty for all.")
+]
+FullTextArg = Annotated[
+    str, Field(max_length=MAX_QUERY, description=(
+        "Words to find in an item's name, text, tag names and file names (accents and case do not matter; the "
+        "last word may be the start of a word); the best matches come first unless `sort` is given. Empty for all."))
+]
+TagArg = Annotated[
+    str, Field(max_length=NAME_MAX, description=(
+        "Only items carrying this tag: its id or its name (any case), see get_user_tags. Empty for all."))
+]
+SortArg = Annotated[
+    Sort | None, Field(description=(
+        "The order: -created (newest first, the default), created (oldest first), name (A to Z) or -updated "
+        "(last changed first). A search without it lists the best matches first."))
 ]
 ReadFormatArg = Annotated[
     ReadFormat, Field(description="How to return `content`: markdown (the default) or html (sanitized).")
@@ -368,10 +384,11 @@ def _kind_tools(app: AppContext, kind: Kind) -> list[ToolSpec]:
         return record.model_copy(update={kind.rich: to_read(getattr(record, kind.rich), fmt)})
 
     async def list_records(
-        ctx: Context, page: int = 1, perPage: int = 30, search: str = "", format: ReadFormat = "markdown"  # noqa: A002, N803
+        ctx: Context, page: int = 1, perPage: int = 30, search: str = "", format: ReadFormat = "markdown",  # noqa: A002, N803
+        tag: str = "", sort: str | None = None,
     ) -> Any:
         view = await view_of(app, ctx)
-        params = _build(PageQuery, {"q": "search"}, page=page, perPage=perPage, q=search)
+        params = _build(PageQuery, {"q": "search"}, page=page, perPage=perPage, q=search, tag=tag, sort=sort)
         data = await answer(records.list_records_data(kind, app.db, view, params))  # the read pool, JSON-ready
         if kind.rich is not None:
             for record in data["items"]:
@@ -428,9 +445,10 @@ def _kind_tools(app: AppContext, kind: Kind) -> list[ToolSpec]:
 
     reading = [parameter("format", ReadFormatArg, "markdown")] if kind.rich else []
     writing = [parameter("format", WriteFormatArg, "markdown")] if kind.rich else []
+    filters = [parameter("tag", TagArg, ""), parameter("sort", SortArg, None)] if kind.fulltext else []
     _with_signature(list_records, f"get_user_{plural}", [
-        parameter("page", PageArg, 1), parameter("perPage", PerPageArg, 30), parameter("search", SearchArg, ""),
-        *reading,
+        parameter("page", PageArg, 1), parameter("perPage", PerPageArg, 30),
+        parameter("search", FullTextArg if kind.fulltext else SearchArg, ""), *reading, *filters,
     ], page_type)
     _with_signature(get_record, f"get_user_{one}", [parameter("id", RecordIdArg), *reading],
                     ItemWithFiles if with_files else kind.out)
@@ -454,9 +472,12 @@ def _kind_tools(app: AppContext, kind: Kind) -> list[ToolSpec]:
     return [
         ToolSpec(
             list_records, f"get_user_{plural}", f"List your {plural}", read,
-            f"List the signed-in user's {plural}, newest first, one page at a time. `search` keeps only "
-            f"{plural} whose {kind.searched} contains the text. The result has `items` (the {plural}) and "
-            "`page`, `perPage`, `totalItems`, `totalPages`; ask for the next page while `page` < `totalPages`."
+            (f"List the signed-in user's {plural}, newest first (or in `sort`'s order), one page at a time. "
+             f"`search` finds {plural} by the words of their {kind.searched}, best matches first; `tag` keeps "
+             f"those carrying a tag. The result has `items` (the {plural}) and " if kind.fulltext else
+             f"List the signed-in user's {plural}, newest first, one page at a time. `search` keeps only "
+             f"{plural} whose {kind.searched} contains the text. The result has `items` (the {plural}) and ")
+            + "`page`, `perPage`, `totalItems`, `totalPages`; ask for the next page while `page` < `totalPages`."
             + rich_reading,
             _reading(f"List your {plural}"), kind,
         ),
@@ -576,7 +597,7 @@ def _chatgpt_tools(app: AppContext) -> list[ToolSpec]:
     """``search`` and ``fetch`` in the shapes ChatGPT's connectors and deep research require."""
 
     async def search(ctx: Context, query: Annotated[str, Field(max_length=1000, description=(
-        "What to look for in the person's items: words from their names, text or tags."))]) -> chatgpt.SearchResults:
+        "What to look for in the person's items: words from their names, text, tags or file names (best matches first)."))]) -> chatgpt.SearchResults:
         return await chatgpt.search(app, await view_of(app, ctx), query)
 
     async def fetch(ctx: Context, id: Annotated[str, Field(min_length=1, max_length=64, description=(  # noqa: A002

@@ -18,7 +18,8 @@ from axiom_mcp.data.access import View
 from axiom_mcp.data.kinds import CLIENTS, ITEMS, KINDS, Kind
 from axiom_mcp.mail import links
 from axiom_mcp.mail.outbox import post
-from axiom_mcp.data.schemas import MAX_PAGE, MAX_PER_PAGE, MAX_QUERY, PageQuery, ProfileOut, storable
+from axiom_mcp.data.schemas import MAX_PAGE, MAX_PER_PAGE, MAX_QUERY, NAME_MAX, PageQuery, ProfileOut, Sort, storable
+
 from axiom_mcp.data.tokens import FIRST_PARTY_CLIENT_ID, TokenInfo, issue_access_token
 from axiom_mcp.settings import DEFAULT_SCOPES
 
@@ -34,11 +35,20 @@ async def page_query(
     page: Annotated[int, Query(ge=1, le=MAX_PAGE, description="1-based page number")] = 1,
     perPage: Annotated[int, Query(ge=1, le=MAX_PER_PAGE, description="Records per page (at most 100)")] = 30,  # noqa: N803
     q: Annotated[
-        str, Query(max_length=MAX_QUERY, description="Text to look for in names (and item content)")
+        str, Query(max_length=MAX_QUERY, description=(
+            "Words to look for: items by their name, text, tag names and file names (accents and case aside, "
+            "the last word as a prefix, the best matches first); clients and tags by a part of their name"))
     ] = "",
+    tag: Annotated[
+        str, Query(max_length=NAME_MAX, description="Only records carrying this tag: its id, or its name in any case")
+    ] = "",
+    sort: Annotated[
+        Sort | None, Query(description="The order: -created (newest first, the default), created, name or -updated "
+                           "(last changed first); a search without it orders by relevance")
+    ] = None,
 ) -> PageQuery:
     try:
-        return PageQuery(page=page, perPage=perPage, q=q)
+        return PageQuery(page=page, perPage=perPage, q=q, tag=tag, sort=sort)
     except ValidationError as exc:  # what the Query() checks above cannot say (a NUL in q, say)
         raise RequestValidationError(
             [{**err, "loc": ("query", *err["loc"])} for err in exc.errors(include_url=False)]

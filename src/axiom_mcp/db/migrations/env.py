@@ -2,7 +2,7 @@
 
 from alembic import context
 
-from axiom_mcp.db.tables import Base
+from axiom_mcp.db.tables import Base, modelled
 
 connection = context.config.attributes.get("connection")
 if connection is None:  # pragma: no cover - offline mode is not used
@@ -13,6 +13,7 @@ context.configure(
     target_metadata=Base.metadata,
     render_as_batch=connection.dialect.name == "sqlite",
     compare_type=True,
+    include_object=modelled,
 )
 with context.begin_transaction():
     context.run_migrations()

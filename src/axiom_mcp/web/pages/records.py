@@ -28,7 +28,7 @@ from starlette.routing import Route
 from axiom_mcp.data import records, undo
 from axiom_mcp.data.content import FORMATS, guess_format, readable, to_stored
 from axiom_mcp.data.kinds import ITEMS, KINDS, TAGS, Kind
-from axiom_mcp.data.schemas import MAX_PAGE, MAX_PER_PAGE, MAX_QUERY, PageQuery, TagOut, is_record_id
+from axiom_mcp.data.schemas import MAX_PAGE, MAX_PER_PAGE, MAX_QUERY, NAME_MAX, PageQuery, TagOut, is_record_id
 from axiom_mcp.errors import ConflictError, NotFoundError, ValidationFailed
 from axiom_mcp.ids import utcnow
 from axiom_mcp.web.forms import field_errors, text
@@ -62,12 +62,20 @@ def form_fields(kind: Kind) -> tuple[FormField, ...]:
     return tuple(fields)
 
 
+SORT_LABELS = {"-created": "Newest first", "created": "Oldest first", "name": "Name, A to Z",
+               "-updated": "Recently changed"}
+"""The sort select's choices (``PageQuery.sort``); a search with none chosen shows the best matches first."""
+
+
 def page_query(request: Request, per_page: int = PER_PAGE) -> PageQuery:
-    """The list parameters from the address bar, forgiving: a bad page number shows page 1."""
+    """The list parameters from the address bar, forgiving: a bad page number shows page 1, an
+    unknown sort the default order (an unknown tag is said on the page: ``list_records``)."""
     raw_page = request.query_params.get("page", "1")
     page = int(raw_page) if raw_page.isdigit() and 1 <= int(raw_page) <= MAX_PAGE else 1
     q = request.query_params.get("q", "").replace("\x00", "").strip()[:MAX_QUERY]
-    return PageQuery(page=page, perPage=per_page, q=q)
+    tag = request.query_params.get("tag", "").replace("\x00", "").strip()[:NAME_MAX]
+    sort = request.query_params.get("sort", "")
+    return PageQuery(page=page, perPage=per_page, q=q, tag=tag, sort=sort if sort in SORT_LABELS else None)
 
 
 def _kind(request: Request) -> Kind:
@@ -157,12 +165,22 @@ async def _deleted_notice(visit: Visit, session: Any) -> dict[str, Any]:
 async def list_records(request: Request, visit: Visit) -> Response:
     kind = _kind(request)
     params = page_query(request)
-    page = await records.list_records(kind, visit.ctx.db, visit.user_id, params)
+    problem = ""
+    try:
+        page = await records.list_records(kind, visit.ctx.db, visit.user_id, params)
+    except ValidationFailed as exc:  # a tag that is not (or no longer) one of the person's
+        problem = exc.message
+        page = kind.page.of([], page=params.page, per_page=params.perPage, total=0)
+    # What the pager and the filter links carry along (empty values left out of the address).
+    kept = {k: v for k, v in (("q", params.q), ("tag", params.tag), ("sort", params.sort or "")) if v}
     window = visit.ctx.settings.undo_window
+    unfiltered = params.page == 1 and not (params.q or params.tag)
     async with visit.ctx.db.session() as session:
         notice = await _deleted_notice(visit, session)
-        recent = await undo.recent(session, visit.user_id, kind, window) if params.page == 1 and not params.q else []
+        recent = await undo.recent(session, visit.user_id, kind, window) if unfiltered else []
     return visit.render("record_list.html", title=kind.title, section=kind.many, kind=kind, page=page, q=params.q,
+                        tag=params.tag, sort=params.sort or "", sorts=SORT_LABELS if kind.fulltext else {},
+                        kept=kept, without_tag={k: v for k, v in kept.items() if k != "tag"}, problem=problem,
                         max_query=MAX_QUERY, recent=recent, undo_window=undo.window_in_words(window), **notice)
 
 

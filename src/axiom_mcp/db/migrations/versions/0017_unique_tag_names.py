@@ -27,7 +27,7 @@ from axiom_mcp.db.fold import KEY_GROWTH, name_key
 from axiom_mcp.db.tables import NAME_MAX
 
 revision = '0017'
-down_revision = '0015'
+down_revision = '0016'
 branch_labels = None
 depends_on = None
 
