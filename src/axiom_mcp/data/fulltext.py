@@ -32,6 +32,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from axiom_mcp.data.content import to_text
+from axiom_mcp.db.tables import Item, Tag
 
 MAX_TERMS = 16
 """Words of a query that count (more would only make each search slower)."""
@@ -201,3 +202,12 @@ def document(
 async def items_tagged(session: AsyncSession, tag_id: str) -> list[str]:
     """The items carrying a tag (whose documents change when it is renamed or deleted)."""
     return list((await session.scalars(text("SELECT item_id FROM item_tags WHERE tag_id = :tag"), {"tag": tag_id})))
+
+
+async def refresh_record(session: AsyncSession, table: Any, record_id: str) -> None:
+    """The documents an item or a tag just written (or brought back by undo) changes: the item's own,
+    or, for a tag, its items' tag names."""
+    if table is Item:
+        await refresh(session, [record_id])
+    elif table is Tag:
+        await refresh(session, await items_tagged(session, record_id), tags_only=True)

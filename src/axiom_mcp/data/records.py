@@ -189,14 +189,6 @@ async def _flush(session: AsyncSession, kind: Kind, view: View, row: Any, data: 
         raise _taken(kind, holder) from exc
 
 
-async def _documents_after(session: AsyncSession, kind: Kind, record_id: str) -> None:
-    """The search documents a written item or tag changes (data/fulltext.py)."""
-    if kind.table is Item:
-        await fulltext.refresh(session, [record_id])
-    elif kind.table is Tag:
-        await fulltext.refresh(session, await fulltext.items_tagged(session, record_id), tags_only=True)
-
-
 async def list_records(kind: Kind, source: Source, who: Who, params: PageQuery) -> Page[Any]:
     """One page of the owner's records of ``kind`` that ``who`` sees, newest first (data/lists.py)."""
     return await list_page(source, kind, who, params)
@@ -220,7 +212,7 @@ async def create_record(kind: Kind, session: AsyncSession, who: Who, data: BaseM
     await _assign(session, kind, view, row, data, creating=True)
     session.add(row)
     await _flush(session, kind, view, row, data)
-    await _documents_after(session, kind, row.id)
+    await fulltext.refresh_record(session, kind.table, row.id)  # its search documents
     forget_count(session, view.user_id, kind.many)
     return record_out(kind, row, view)
 
@@ -232,7 +224,7 @@ async def update_record(kind: Kind, session: AsyncSession, who: Who, record_id: 
     await _assign(session, kind, view, row, data, creating=False)
     row.updated = utcnow()
     await _flush(session, kind, view, row, data)
-    await _documents_after(session, kind, row.id)
+    await fulltext.refresh_record(session, kind.table, row.id)  # its search documents
     if kind.relation is not None and getattr(data, kind.relation.field, None) is not None:
         forget_count(session, view.user_id, kind.many)  # the totals of restricted views may change
     return record_out(kind, row, view)

@@ -27,6 +27,7 @@ from sqlalchemy import Table, and_, delete, exists, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from axiom_mcp.data import fulltext
 from axiom_mcp.data.counts import forget_count
 from axiom_mcp.data.kinds import KINDS, Kind
 from axiom_mcp.data.schemas import is_record_id
@@ -225,6 +226,8 @@ async def restore(session: AsyncSession, user_id: str, undo_id: str, window: tim
                 if client is not None:
                     apps.append(client)
             await session.execute(update(other).where(where).values({emptied["column"]: found.record_id}))
+    # The search documents (data/fulltext.py): an item's went with it, a tag's name left its items'.
+    await fulltext.refresh_record(session, kind.table, found.record_id)
     for each in KINDS.values():  # totals, restricted views' too, may change with the links
         forget_count(session, user_id, each.many)
     return Restored(kind=kind, record_id=found.record_id, name=found.name, apps=tuple(apps))
