@@ -99,3 +99,19 @@ def test_the_smtp_url_is_a_secret(tmp_path: Path) -> None:
         settings(tmp_path, smtp_url="http://u:hunter2-secret@mail.example.org")
     assert "AXIOM_SMTP_URL" in str(failed.value) and "hunter2" not in str(failed.value)
     assert isinstance(configured.smtp_url, SecretStr)
+
+
+def test_a_message_id_leaves_the_random_module_alone() -> None:
+    """The standard library's make_msgid draws from the ``random`` module: a message built on the
+    server's thread while Hypothesis drew a test case (tests/hardening/test_fuzz_api.py, sign-up
+    sends mail) made that test flaky. Message ids come from ``secrets``, unguessable and apart."""
+    import random
+
+    from axiom_mcp.mail.message import as_email, compose
+
+    letter = compose("verify_email", "ann@example.com", link="http://localhost:3000/x", name="Ann")
+    before = random.getstate()
+    first = as_email(letter, "Axiom <axiom@mail.example>")["Message-ID"]
+    second = as_email(letter, "Axiom <axiom@mail.example>")["Message-ID"]
+    assert random.getstate() == before
+    assert first != second and first.startswith("<") and first.endswith("@mail.example>")

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from email.message import EmailMessage
-from email.utils import make_msgid
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
@@ -46,8 +46,14 @@ def as_email(letter: Letter, sender: str) -> EmailMessage:
     message["From"] = sender
     message["To"] = letter.to
     message["Subject"] = letter.subject
-    message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2].strip("> ") or "localhost")
+    message["Message-ID"] = _message_id(sender.rpartition("@")[2].strip("> ") or "localhost")
     message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation replies to a robot
     # 8bit, not quoted-printable: a link stays whole in the message's source (and in a saved .eml).
     message.set_content(letter.text, cte="8bit")
     return message
+
+
+def _message_id(domain: str) -> str:
+    """A unique Message-ID from ``secrets`` (email.utils.make_msgid draws from the ``random`` module,
+    whose state belongs to whoever else runs in the process)."""
+    return f"<{secrets.token_hex(16)}@{domain}>"
