@@ -213,7 +213,7 @@ async def test_sqlite_reads_the_fts_index_first(ctx: AppContext, user: TestUser,
     query = Query.of("alpha beta")
     page, count = _statements(ITEMS, "sqlite", False, False, False, 0, 0, None, len(query.terms))
     where = [query.match("sqlite"), user.id]
-    for sql, args in ((page, [query.phrase, *query.name_patterns(), *where, 20, 0]), (count, where)):
+    for sql, args in ((page, [*query.rank_args("sqlite"), *where, 20, 0]), (count, where)):
         plan = [row[3] for row in await ctx.db.reads.fetch(f"EXPLAIN QUERY PLAN {sql}", args)]
         scans = [step for step in plan if step.startswith(("SCAN", "SEARCH")) and " r " not in f" {step} "]
         assert scans[0].startswith("SCAN item_search_fts VIRTUAL TABLE"), plan
@@ -234,3 +234,32 @@ async def test_a_full_page_of_a_tag_counts_every_tagged_item(ctx: AppContext, us
     view = View(user.id, frozenset({other}))
     page = await records.list_records(ITEMS, ctx.db, view, PageQuery(tag="other", perPage=2))
     assert (page.totalItems, [i.name for i in page.items]) == (3, ["other only", "tagged 1"])
+
+
+async def test_matches_rank_by_where_the_words_are_name_tags_files_then_text(
+    ctx: AppContext, user: TestUser, tmp_path: Path
+) -> None:
+    """After the name's tiers, an item tagged with the words comes before one with a file so named,
+    which comes before one holding them only in its text (on both databases; a restricted
+    connection's ranking ignores tag names, as its matching does)."""
+    store = FolderStore(tmp_path / "files")
+    lisbon = await _tag(ctx, user, "Lisbon")
+    seen = await _tag(ctx, user, "seen")
+    text_old = await _item(ctx, user, "in the text, older", "a week in **Lisbon**", [seen], age=9)
+    text_new = await _item(ctx, user, "in the text, newer", "Lisbon again", [seen], age=1)
+    tagged = await _item(ctx, user, "tagged", "", [lisbon, seen], age=5)
+    filed = await _item(ctx, user, "with a file", "", [seen], age=3)
+    named = await _item(ctx, user, "Lisbon trip", "", [seen], age=7)
+
+    async def chunks() -> AsyncIterator[bytes]:
+        yield b"%PDF-1.4"
+
+    await files.add_file(ctx.db, store, ctx.settings, user.id, filed, "lisbon-map.pdf", chunks())
+    found = await _names(ctx, user.id, q="lisbon")
+    assert found[:3] == ["Lisbon trip", "tagged", "with a file"]
+    assert sorted(found[3:]) == ["in the text, newer", "in the text, older"]
+    del text_old, text_new, tagged, named
+    restricted = View(user.id, frozenset({seen}))  # "Lisbon" is not its tag: it neither finds nor ranks
+    found = await _names(ctx, restricted, q="lisbon")
+    assert found[:2] == ["Lisbon trip", "with a file"]
+    assert sorted(found[2:]) == ["in the text, newer", "in the text, older"]

@@ -197,18 +197,18 @@ async def test_items_search_filter_by_tag_and_sort(ctx: AppContext, signed_in: h
         for name, tags in (("Émoji plan", [work]), ("zebra", [work]), ("other", [])):
             await records.create_record(ITEMS, session, user.id, ItemCreate(name=name, tags=tags, content="an emoji"))
     found = await signed_in.get("/items", params={"q": "EMOJI"})
-    shown = re.findall(r'class="row-title">([^<]+)<', found.text)
+    shown = re.findall(r'class="row-title row-link">([^<]+)<', found.text)
     assert shown[0] == "Émoji plan" and sorted(shown[1:]) == ["other", "zebra"]  # the name first, then the text
     assert '<option value="" selected>Best match</option>' in found.text
     tagged = await signed_in.get("/items", params={"tag": "work", "sort": "name"})
-    assert re.findall(r'class="row-title">([^<]+)<', tagged.text) == ["Émoji plan", "zebra"]
+    assert re.findall(r'class="row-title row-link">([^<]+)<', tagged.text) == ["Émoji plan", "zebra"]
     assert "2 items tagged “work”" in tagged.text
     assert '<input type="hidden" name="tag" value="work">' in tagged.text  # a search keeps the filter
     assert '<option value="name" selected>' in tagged.text
     assert 'href="/items?sort=name" class="button small subtle"' in tagged.text  # remove the filter, keep the order
     assert tagged.text.count('<a class="chip" href="/items?tag=Work"') == 2
     unknown = await signed_in.get("/items", params={"tag": "nosuch"})
-    assert unknown.status_code == 200 and "no tag &#39;nosuch&#39;" in unknown.text and 'class="row-title"' not in unknown.text
+    assert unknown.status_code == 200 and "no tag &#39;nosuch&#39;" in unknown.text and "row-title" not in unknown.text
 
 
 async def test_content_is_shown_as_text_never_as_markup(

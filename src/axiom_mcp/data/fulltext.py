@@ -38,9 +38,8 @@ MAX_TERMS = 16
 """Words of a query that count (more would only make each search slower)."""
 MAX_WORD = 100
 """Longer runs of letters are not words anyone searches for (PostgreSQL refuses to index > 2047 bytes)."""
-WEIGHTS = {"name": 10.0, "body": 1.0, "tags": 4.0, "files": 3.0}
-"""FTS5 bm25 column weights; PostgreSQL's setweight gives name A, tags B, files C, body D (ts_rank
-weighs them 1.0, 0.4, 0.2, 0.1)."""
+# The columns' order of weight, on both databases: name, tags, files, text (PostgreSQL's setweight
+# gives them A, B, C, D, which ts_rank weighs 1.0, 0.4, 0.2, 0.1; SQLite ranks in that order: hits_sql).
 BATCH = 500
 """Items whose documents one statement reads or writes."""
 
@@ -90,30 +89,42 @@ class Query:
         labels = [("*" if n == last else "") + ("" if tags else "ACD") for n in range(len(self.terms))]
         return " & ".join(f"'{t}':{label}" if label else f"'{t}'" for t, label in zip(self.terms, labels, strict=True))
 
+    def rank_args(self, dialect: str, *, tags: bool = True) -> list[str]:
+        """The placeholders of ``hits_sql``'s relevance keys, in order."""
+        patterns = self.name_patterns()
+        columns = (2 if tags else 1) if dialect == "sqlite" else 0
+        return [self.phrase, *patterns * (1 + columns)]
+
     def name_patterns(self) -> list[str]:
         """LIKE patterns over ``' ' || name || ' '``: each word whole, the last as a word's start."""
         last = len(self.terms) - 1
         return [f"% {t} %" if n < last else f"% {t}%" for n, t in enumerate(self.terms)]
 
 
-def hits_sql(dialect: str, terms: int) -> tuple[str, str, list[tuple[str, str]]]:
+def hits_sql(dialect: str, terms: int, *, tags: bool = True) -> tuple[str, str, list[tuple[str, str]]]:
     """(FROM, WHERE, relevance keys) of a search over ``item_search`` aliased ``s``, its item id
-    ``s.item_id``. Placeholders: the keys' first (the query's phrase, then one pattern per word,
-    ``Query.name_patterns``), then FROM's and WHERE's together: the query (``Query.match``), the owner.
+    ``s.item_id``. Placeholders: the keys' first (``Query.rank_args``), then FROM's and WHERE's
+    together: the query (``Query.match``), the owner.
 
     The keys, each an (expression, direction): the item whose whole name is the query, then items
-    whose name holds every word, then the rest by rank (FTS5 bm25 with column weights, lower is
-    better; ts_rank with the setweight weights, higher is better), then the newest document."""
+    whose name holds every word, then the rest by rank, then the newest document. PostgreSQL's rank
+    is ts_rank with the setweight weights (higher is better). SQLite's is which column holds every
+    word, in the weights' order (tags, then files, then the text): FTS5's bm25 first counts every
+    document holding each word (its IDF), which made a search page cost 3.4-4.6 times a list page
+    on 100,000 items (bench/README.md, "Search"), where this costs a look at the few matches.
+    Without ``tags`` (a restricted connection) tag names neither match nor rank."""
     named = " AND ".join(["(' ' || s.name || ' ') LIKE ?"] * terms)
     tiers = (f"CASE WHEN s.name = ? THEN 0 WHEN {named} THEN 1 ELSE 2 END", "ASC")
     if dialect == "sqlite":
-        weights = ", ".join(str(w) for w in WEIGHTS.values())
+        holds = [(column, " AND ".join([f"(' ' || s.{column} || ' ') LIKE ?"] * terms))
+                 for column in (("tags", "files") if tags else ("files",))]
+        columns = "CASE " + " ".join(f"WHEN {test} THEN {n}" for n, (_, test) in enumerate(holds)) + f" ELSE {len(holds)} END"
         # CROSS JOIN keeps the FTS5 index first: started from the owner's documents, SQLite ran
         # the MATCH once per document (minutes on 100,000 items; bench/README.md).
         return (
             "item_search_fts CROSS JOIN item_search AS s ON s.doc = item_search_fts.rowid",
             "item_search_fts MATCH ? AND s.user_id = ?",
-            [tiers, (f"bm25(item_search_fts, {weights})", "ASC"), ("s.doc", "DESC")],
+            [tiers, (columns, "ASC"), ("s.doc", "DESC")],
         )
     return (
         "item_search AS s CROSS JOIN to_tsquery('simple', ?) AS q",

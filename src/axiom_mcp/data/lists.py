@@ -93,7 +93,7 @@ def _statements(
     ``name``) [the rank's], [the WHERE's], LIMIT, OFFSET, [``allowed`` again]. The WHERE's (also
     the count's): owner, [one pattern per search column] (a substring search: ``searching``), or
     (a full-text search of ``terms`` words, data/fulltext.py) the query and owner; then [``tagged``
-    tag ids], [``allowed`` tag ids]. The rank's: the query's phrase and one pattern per word.
+    tag ids], [``allowed`` tag ids]. The rank's: ``fulltext.Query.rank_args``.
 
     ``allowed`` (a restricted view's number of access tags; never with ``seeking``) keeps the
     records of a ``tagged`` kind carrying one of those tags (an EXISTS on the link table, whose
@@ -122,7 +122,7 @@ def _statements(
     source = f"{kind.many}"
     rank_keys: list[tuple[str, str]] = []
     if terms:
-        source, where, relevance = hits_sql(dialect, terms)
+        source, where, relevance = hits_sql(dialect, terms, tags=not allowed)
         if sort is None:
             rank_keys = relevance
     elif searching:
@@ -385,7 +385,7 @@ async def page_data(source: Source, kind: Kind, who: Who, params: PageQuery) -> 
     if query is not None:
         where_args: list[Any] = [query.match(dialect, tags=not view.restricted), user_id]
         if sort is None:
-            rank_args = [query.phrase, *query.name_patterns()]
+            rank_args = query.rank_args(dialect, tags=not view.restricted)
     else:
         where_args = [user_id]
     if searching:
