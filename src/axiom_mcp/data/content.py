@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import html
 from collections import OrderedDict
-from collections.abc import Callable
 import re
 from html.parser import HTMLParser
 from typing import Literal
@@ -103,21 +102,16 @@ def readable(stored: str) -> str:
 
 
 def to_read(stored: str, fmt: ReadFormat) -> str:
-    """Stored content as a model asked to read it (remembered: ``_remembered``)."""
-    return _remembered(fmt, stored, lambda: _to_read(stored, fmt))
-
-
-def _remembered(purpose: str, stored: str, compute: Callable[[], str]) -> str:
-    """What ``compute`` makes of ``stored``, remembered for notes up to ``READ_CACHE_MAX_CHARS`` (most of
-    them): list pages read the same items over and over, and sanitizing, converting and cutting
+    """Stored content as a model asked to read it, remembered for notes up to ``READ_CACHE_MAX_CHARS``
+    (most of them): list pages read the same items over and over, and sanitizing and converting
     them cost more than the rest of the call (bench/README.md). The answer depends only on the
     text, so a remembered one is never stale."""
     if len(stored) > READ_CACHE_MAX_CHARS:
-        return compute()
-    key = (purpose, stored)
+        return _to_read(stored, fmt)
+    key = (fmt, stored)
     found = _read_cache.get(key)
     if found is None:
-        found = _read_cache[key] = compute()
+        found = _read_cache[key] = _to_read(stored, fmt)
         if len(_read_cache) > READ_CACHE_ENTRIES:
             _read_cache.popitem(last=False)
     else:
