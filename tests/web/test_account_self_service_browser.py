@@ -49,7 +49,10 @@ async def test_a_person_runs_their_own_account_on_a_phone(served: Served, screen
         await expect(page.get_by_role("status")).to_have_text("Your new picture is saved.")
         picture = page.get_by_role("img", name="Your picture")
         await expect(picture).to_be_visible()
-        assert await picture.evaluate("img => [img.naturalWidth, img.naturalHeight]") == [256, 171]  # resized
+        # The box has a size from CSS before the bytes arrive: wait for the image itself (decode() rejects
+        # on a broken one).
+        size = await picture.evaluate("async img => { await img.decode(); return [img.naturalWidth, img.naturalHeight]; }")
+        assert size == [256, 171]  # resized
 
         # Another browser is listed, then signed out from here.
         browsers = page.locator("#browsers")
