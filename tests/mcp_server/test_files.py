@@ -208,7 +208,8 @@ async def test_a_model_deletes_an_item_and_the_persons_undo_gives_it_back_with_i
         assert "not found" in await failed(client, "get_user_item", {"id": item["id"]})
         async with mcp.ctx.db.session() as session:
             [gone] = await undo.recent(session, user.id, ITEMS, mcp.ctx.settings.undo_window)
-            await undo.restore(session, user.id, gone.id, mcp.ctx.settings.undo_window)
+            await undo.restore(session, user.id, gone.id, mcp.ctx.settings.undo_window,
+                               storage_quota=mcp.ctx.settings.storage_quota)
         back = await ok(client, "get_user_item", {"id": item["id"]})
         assert back["name"] == "Keep me" and "**notes**" in back["content"]
         assert [f["name"] for f in back["attachedFiles"]] == ["a.txt"]

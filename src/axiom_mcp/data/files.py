@@ -29,8 +29,9 @@ from axiom_mcp.blobs.store import BlobMissing, BlobStore, BlobTooLarge
 from axiom_mcp.db.engine import Database
 from axiom_mcp.data import undo
 from axiom_mcp.data.access import View
+from axiom_mcp.data.file_bytes import bytes_used, one_writer_at_a_time
 from axiom_mcp.data.fulltext import refresh
-from axiom_mcp.db.tables import NAME_MAX, Item, ItemFile, User, item_tags
+from axiom_mcp.db.tables import NAME_MAX, Item, ItemFile, item_tags
 from axiom_mcp.errors import AxiomError, NotFoundError, ValidationFailed
 from axiom_mcp.ids import new_id, utcnow
 from axiom_mcp.settings import Settings
@@ -185,10 +186,6 @@ async def _count(session: AsyncSession, item_id: str) -> int:
     return int(await session.scalar(select(func.count()).select_from(ItemFile).where(ItemFile.item_id == item_id)) or 0)
 
 
-async def _used(session: AsyncSession, user_id: str) -> int:
-    return int(await session.scalar(select(func.coalesce(func.sum(ItemFile.size), 0)).where(ItemFile.user_id == user_id)) or 0)
-
-
 async def list_files(session: AsyncSession, user_id: str, item_id: str) -> list[FileOut]:
     """The item's files, oldest first; NotFoundError for another person's item."""
     await _owned_item(session, user_id, item_id)
@@ -232,7 +229,7 @@ async def get_file(session: AsyncSession, user_id: str, file_id: str, view: View
 
 async def storage_usage(session: AsyncSession, settings: Settings, user_id: str) -> Usage:
     count = await session.scalar(select(func.count()).select_from(ItemFile).where(ItemFile.user_id == user_id))
-    return Usage(used=await _used(session, user_id), quota=settings.storage_quota, files=int(count or 0))
+    return Usage(used=await bytes_used(session, user_id), quota=settings.storage_quota, files=int(count or 0))
 
 
 async def open_file(
@@ -277,7 +274,7 @@ async def add_file(
         await _owned_item(session, user_id, item_id)
         if await _count(session, item_id) >= MAX_FILES_PER_ITEM:
             raise _too_many()
-        used = await _used(session, user_id)
+        used = await bytes_used(session, user_id)
     room = max(settings.storage_quota - used, 0)
     file_id = new_id()
     key = f"{user_id}/{file_id}"
@@ -301,11 +298,8 @@ async def _record(
     session: AsyncSession, settings: Settings, user_id: str, item_id: str, file_id: str, key: str,
     name: str, size: int, sha256: str, content_type: str,
 ) -> FileOut:
-    """Write the row, then check the limits with the person's uploads serialized.
-
-    PostgreSQL: the person's row is locked first. SQLite: the insert takes the database's write
-    lock before the checks read. Either way a concurrent upload's row is seen or waits for ours."""
-    await session.execute(select(User.id).where(User.id == user_id).with_for_update())
+    """Write the row, then check the limits with the person's uploads serialized."""
+    await one_writer_at_a_time(session, user_id)
     await _owned_item(session, user_id, item_id)
     row = ItemFile(id=file_id, user_id=user_id, item_id=item_id, name=name, size=size,
                    content_type=content_type, sha256=sha256, storage_key=key, created=utcnow())
@@ -316,7 +310,7 @@ async def _record(
         raise NotFoundError("item not found", field="item") from None
     if await _count(session, item_id) > MAX_FILES_PER_ITEM:
         raise _too_many()
-    used = await _used(session, user_id)
+    used = await bytes_used(session, user_id)
     if used > settings.storage_quota:
         raise _over_quota(settings, used - size)
     await refresh(session, [item_id])  # its name is searched (data/fulltext.py)

@@ -27,8 +27,10 @@ from sqlalchemy import Table, and_, delete, exists, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from axiom_mcp import sizes
 from axiom_mcp.data import fulltext
 from axiom_mcp.data.counts import forget_count
+from axiom_mcp.data.file_bytes import bytes_used, one_writer_at_a_time
 from axiom_mcp.data.kinds import KINDS, Kind
 from axiom_mcp.data.schemas import is_record_id
 from axiom_mcp.db.tables import DeletedRecord, ItemFile, OAuthConsent, UTCDateTime
@@ -186,9 +188,12 @@ async def _still_there(session: AsyncSession, table: Table, values: dict[str, An
     return True
 
 
-async def restore(session: AsyncSession, user_id: str, undo_id: str, window: timedelta) -> Restored:
+async def restore(
+    session: AsyncSession, user_id: str, undo_id: str, window: timedelta, *, storage_quota: int
+) -> Restored:
     """Bring the owner's deleted record back, once: NotFoundError for another person's or an undone
-    one, UndoExpired past the window, ConflictError if its id was taken meanwhile."""
+    one, UndoExpired past the window, ConflictError if its id was taken meanwhile or its files no
+    longer fit in ``storage_quota`` (the space they freed may have been used since)."""
     found = await _owned(session, user_id, undo_id)
     kind = KINDS.get(found.kind)
     if kind is None or found.deleted + window <= utcnow():
@@ -201,6 +206,9 @@ async def restore(session: AsyncSession, user_id: str, undo_id: str, window: tim
         raise NothingToUndo()
     table: Table = kind.table.__table__
     snapshot = found.snapshot
+    files = snapshot["cascade"].get(ItemFile.__tablename__, [])
+    if files:
+        await one_writer_at_a_time(session, user_id)
     try:
         await session.execute(insert(table).values(**_loaded(table, snapshot["row"])))
         for name, rows in snapshot["cascade"].items():
@@ -213,6 +221,11 @@ async def restore(session: AsyncSession, user_id: str, undo_id: str, window: tim
         # Its id taken again, or (a tag) its name: names are unique per person (migration 0017).
         raise ConflictError(f"“{found.name}” cannot come back: its name (or its id) is in use again. "
                             f"Rename the other one, then undo.") from None
+    if files and (used := await bytes_used(session, user_id)) > storage_quota:
+        brought = sum(int(values["size"]) for values in files)
+        raise ConflictError(
+            f"“{found.name}” cannot come back: its files ({sizes.in_words(brought)}) no longer fit in your storage "
+            f"({sizes.in_words(used - brought)} of {sizes.in_words(storage_quota)} used). Delete some files, then undo.")
     apps: list[str] = []
     for name, emptied in snapshot["set_null"].items():
         other = table.metadata.tables[name]

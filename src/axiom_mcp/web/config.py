@@ -13,6 +13,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, pass_context, se
 from jinja2.runtime import Context
 from starlette.requests import Request
 
+from axiom_mcp import sizes
 from axiom_mcp.context import AppContext
 
 STYLESHEET = "style.css"
@@ -65,7 +66,7 @@ def build_templates() -> Environment:
     )
     env.filters["when"] = when
     env.filters["day"] = day
-    env.filters["size"] = size
+    env.filters["size"] = sizes.in_words
     return env
 
 
@@ -90,17 +91,6 @@ def when(context: Context, value: datetime) -> str:
 def day(context: Context, value: datetime) -> str:
     value = value.astimezone(_zone(context))
     return f"{value.day} {value:%B %Y}"
-
-
-def size(value: int) -> str:
-    """A byte count as people read it: 1 byte, 930 bytes, 1.5 KB, 25 MB, 1 GB (powers of 1024)."""
-    if value < 1024:
-        return "1 byte" if value == 1 else f"{value} bytes"
-    for unit in ("KB", "MB", "GB", "TB"):
-        value /= 1024  # type: ignore[assignment]
-        if value < 1024 or unit == "TB":
-            return f"{value:.1f}".removesuffix(".0") + f" {unit}"
-    raise AssertionError("unreachable")
 
 
 def stylesheet_version() -> str:

@@ -256,7 +256,7 @@ async def undo_delete(request: Request, visit: Visit) -> Response:
     """Bring a deleted record back (the owner's, once, within the window: data/undo.py checks)."""
     async with visit.ctx.db.session() as session:
         back = await undo.restore(session, visit.user_id, str(request.path_params["undo_id"]),
-                                  visit.ctx.settings.undo_window)
+                                  visit.ctx.settings.undo_window, storage_quota=visit.ctx.settings.storage_quota)
     for client_id in back.apps:  # an app's client profile is back: its next call sees it at once
         visit.ctx.views.forget(visit.user_id, client_id)
     return visit.redirect(f"/{back.kind.many}", notice="restored", named=back.name)
