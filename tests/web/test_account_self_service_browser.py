@@ -1,5 +1,5 @@
-"""The account page in Chromium (JavaScript off) at a phone's width: the name, a picture, an API
-token made and revoked, another browser signed out, the data downloaded, the account deleted
+"""The account page in Chromium (JavaScript off) at a phone's width and a desktop's: the name, a
+picture, an API token made and revoked, another browser signed out, the data downloaded, the account deleted
 (issue 15 items 4 to 7; the mailed flows are in test_account_browser.py)."""
 
 from __future__ import annotations
@@ -29,13 +29,14 @@ def _png() -> bytes:
     return out.getvalue()
 
 
-async def test_a_person_runs_their_own_account_on_a_phone(served: Served, screenshots: Screenshots) -> None:
+@pytest.mark.parametrize("screen", ["phone", "desktop"])
+async def test_a_person_runs_their_own_account(served: Served, screenshots: Screenshots, screen: str) -> None:
     ctx = served.ctx
     user = await make_user(ctx, name="Ann")
     async with ctx.db.session() as session:
         await records.create_record(ITEMS, session, user.id, ItemCreate(name="Kept in the archive"))
     elsewhere = await served.browser_of(user.id, "desktop", user_agent="Mozilla/5.0 (Windows NT 10.0) Firefox/130.0")
-    context = await served.browser_of(user.id, "phone")
+    context = await served.browser_of(user.id, screen)
     page = await context.new_page()
     try:
         await page.goto(f"{served.url}/account")
@@ -73,9 +74,9 @@ async def test_a_person_runs_their_own_account_on_a_phone(served: Served, screen
         await expect(page.get_by_role("status")).to_have_text(
             "The API token “backup script” is revoked. Programs using it can no longer reach your data.")
         assert await ctx.tokens.verify(raw) is None
-        await screenshots.save(page, "account-self-service-phone")
+        await screenshots.save(page, f"account-self-service-{screen}")
         overflow = await page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-        assert overflow <= 0, f"the account page scrolls sideways on a phone by {overflow}px"
+        assert overflow <= 0, f"the account page scrolls sideways on a {screen} by {overflow}px"
 
         # The data, as one archive.
         async with page.expect_download() as download_info:
