@@ -2,7 +2,7 @@
 anywhere on a row opens the record; on a phone no row has a Delete button; after a delete the list
 says "Deleted “X”" with Undo, and Undo brings the item back with its tags and its file (which
 downloads); an app's delete is offered under "Recently deleted"; too late, Undo says so and cleanup
-destroys the bytes; another person cannot undo. Screenshots go to test-artifacts/screenshots."""
+destroys the bytes; an item whose files no longer fit says so; another person cannot undo. Screenshots go to test-artifacts/screenshots."""
 
 from __future__ import annotations
 
@@ -126,6 +126,32 @@ async def test_too_late_undo_says_so_and_cleanup_destroys_the_files(served: Serv
         await page.go_back()
         await page.reload()
         await expect(page.get_by_role("status")).to_have_count(0)  # nothing left to offer
+    finally:
+        await context.close()
+
+
+async def test_an_undo_whose_files_no_longer_fit_says_why_and_works_once_there_is_room(served: Served) -> None:
+    user = await make_user(served.ctx)
+    await _item_with_a_tag_and_a_file(served.ctx, user.id, "Scans")  # 9 bytes
+    context = await served.browser_of(user.id, "desktop")
+    page = await context.new_page()
+    try:
+        await page.goto(f"{served.url}/items")
+        await page.get_by_role("link", name="Delete Scans").click()
+        await page.get_by_role("button", name="Delete item").click()
+        undo_button = page.get_by_role("status").get_by_role("button", name="Undo")
+        await expect(undo_button).to_be_visible()
+        roomy = served.ctx.settings
+        served.ctx.settings = roomy.model_copy(update={"storage_quota": 5})  # the room was used meanwhile
+        await undo_button.click()
+        await expect(page.get_by_role("heading", name="That cannot be done now")).to_be_visible()
+        await expect(page.get_by_text("“Scans” cannot come back: its files (9 bytes) no longer fit in your storage "
+                                      "(0 bytes of 5 bytes used). Delete some files, then undo.")).to_be_visible()
+        served.ctx.settings = roomy
+        await page.goto(f"{served.url}/items")
+        await page.get_by_role("region", name="Recently deleted").get_by_role(
+            "button", name="Undo deleting “Scans”").click()
+        await expect(page.get_by_role("status")).to_have_text("“Scans” is back, as it was.")
     finally:
         await context.close()
 
