@@ -19,7 +19,7 @@ from axiom_mcp.data import files, undo
 from axiom_mcp.data.files import MAX_FILES_PER_ITEM
 from axiom_mcp.data.kinds import ITEMS
 from axiom_mcp.mcp_server.app import create_mcp_app
-from axiom_mcp.mcp_server.tools import MAX_TOOL_FILE
+from axiom_mcp.mcp_server.file_tools import MAX_TOOL_FILE
 from tests.conftest import make_settings
 from tests.mcp_server.clients import TRANSPORTS, connect
 from tests.mcp_server.conftest import McpService

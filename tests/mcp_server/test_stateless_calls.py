@@ -36,13 +36,13 @@ from axiom_mcp.data.schemas import ItemCreate, TagCreate
 from axiom_mcp.mcp_server.app import build_mcp_server, create_mcp_app
 from axiom_mcp.mcp_server.auth import MAX_BODY_BYTES
 from axiom_mcp.mcp_server.stateless_calls import StatelessToolCalls
-from axiom_mcp.mcp_server.tools import AxiomTool
+from axiom_mcp.mcp_server.tool_calls import AxiomTool
 from tests.mcp_server import rpc
 from tests.mcp_server.conftest import McpService
 from tests.support.servers import running
 
 
-RE_VERIFY = ("re-verify mcp_server/stateless_calls.py (with DirectCall and AxiomTool._content in tools.py) "
+RE_VERIFY = ("re-verify mcp_server/stateless_calls.py (with DirectCall and AxiomTool._content in tool_calls.py) "
              "against the new SDK, then update this check")
 
 
@@ -62,7 +62,7 @@ SDK_SIGNATURES = [
     ("mcp_types", "JSONRPCRequest", None),
     ("mcp_types", "SERVER_INFO_META_KEY", None),
     ("mcp.shared.exceptions", "MCPError", ["code", "message", "data"]),
-    # tools.py: AxiomTool.run overrides the SDK's, _content replaces convert_result's rendering
+    # tool_calls.py: AxiomTool.run overrides the SDK's, _content replaces convert_result's rendering
     ("mcp.server.mcpserver.tools", "Tool.run", ["self", "arguments", "context", "convert_result"]),
     ("mcp.server.mcpserver.utilities.func_metadata", "FuncMetadata.convert_result", ["self", "result"]),
 ]

@@ -40,7 +40,8 @@ from axiom_mcp.mcp_server.file_resources import AxiomServer
 from axiom_mcp.mcp_server.health import health_endpoint
 from axiom_mcp.mcp_server.metadata import AS_METADATA_PATH, PRM_PATH, metadata_endpoints
 from axiom_mcp.mcp_server.token_verifier import McpTokenVerifier
-from axiom_mcp.mcp_server.tools import AxiomTool, build_tools
+from axiom_mcp.mcp_server.tool_calls import AxiomTool
+from axiom_mcp.mcp_server.tools import build_tools
 from axiom_mcp.mcp_server.transport_security import HostOriginGuard, HostOriginPolicy
 from axiom_mcp.mcp_server.transports import MESSAGES_PATH, Transports
 from axiom_mcp.service_root import root_endpoint

@@ -16,7 +16,7 @@ Implements the resource-server half of MCP authorization (2025-11-25 and 2026-07
   2025-11-25 bodies are read here (``modern_tool_call``, ``tools_called``).
 - On the legacy SSE transport (``/messages``) a missing scope is a tool error instead: legacy
   clients treat a failed POST as a broken connection (the SDK's SSE client stops sending),
-  and none of them knows step-up. Every tool checks its scope itself as well (``tools.py``),
+  and none of them knows step-up. Every tool checks its scope itself as well (``tool_calls.py``),
   so the rule holds on every transport even if this layer is bypassed.
 
 A verified request carries ``scope["user"]``: an ``McpUser`` (the SDK's ``AuthenticatedUser``,

@@ -1,4 +1,4 @@
-"""Attached files as MCP resources (``tools.FILE_URI``), behind ``items:read``.
+"""Attached files as MCP resources (``file_tools.FILE_URI``), behind ``items:read``.
 
 ``resources/list`` pages through the caller's files (newest first), ``resources/templates/list``
 names the template, and ``resources/read`` gives a file as text (text files), as a blob (images),
@@ -7,7 +7,7 @@ metadata and a link to it in the web app (a model cannot use a PDF's or a zip's 
 
 The SDK's resource manager serves resources fixed at start-up; these belong to whoever calls, so
 ``AxiomServer`` answers the three methods itself with the caller's verified token
-(``tools.caller``) and its connection's view (``data.access``: a connection restricted to a client
+(``tool_calls.caller``) and its connection's view (``data.access``: a connection restricted to a client
 profile sees only the files of that profile's items), through the same data layer as the REST API:
 another person's file is "not found", like one that never existed.
 """
@@ -41,7 +41,8 @@ from axiom_mcp.data.kinds import ITEMS
 from axiom_mcp.errors import NotFoundError
 from axiom_mcp.data.tokens import TokenInfo
 from axiom_mcp.mcp_server.auth import McpUser
-from axiom_mcp.mcp_server.tools import FILE_URI, AxiomTool, caller, file_uri
+from axiom_mcp.mcp_server.file_tools import FILE_URI, file_uri
+from axiom_mcp.mcp_server.tool_calls import AxiomTool, caller
 
 _URI = re.compile(r"^axiom://items/([a-z0-9]{1,64})/files/([a-z0-9]{1,64})$")
 PAGE_SIZE = 100

@@ -11,7 +11,7 @@ request with far less work (bench/README.md says how much) and hands anything el
    ``tools/call`` of one of our tools (no ``Mcp-Param-*`` headers, no params beyond ``name``,
    ``arguments`` and ``_meta``), goes to the SDK.
 2. The tool runs through the same ``AxiomTool.run`` as on every transport, with the caller handed
-   over directly (``tools.DirectCall``).
+   over directly (``tool_calls.DirectCall``).
 3. The answer is written once, as bytes, member for member what the SDK writes; tool errors and
    crashes are worded as the SDK words them.
 
@@ -46,7 +46,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from axiom_mcp.mcp_server.auth import McpUser, read_body
-from axiom_mcp.mcp_server.tools import AxiomTool, DirectCall
+from axiom_mcp.mcp_server.tool_calls import AxiomTool, DirectCall
 
 logger = logging.getLogger(__name__)
 

@@ -42,7 +42,7 @@ from starlette.types import Message, Receive, Scope, Send
 
 from axiom_mcp.mcp_server.auth import McpUser
 from axiom_mcp.mcp_server.stateless_calls import StatelessToolCalls
-from axiom_mcp.mcp_server.tools import AxiomTool
+from axiom_mcp.mcp_server.tool_calls import AxiomTool
 from axiom_mcp.mcp_server.user_sessions import UserSessions, refuse
 
 MESSAGES_PATH = "/messages"
