@@ -27,6 +27,9 @@ async def migrate(engine: AsyncEngine, revision: str = "head") -> None:
         if connection.dialect.name == "postgresql":
             # Several instances may start at once against one database: the first migrates, the
             # others wait here and then find nothing to do (the lock ends with the transaction).
+            # Here, before command.upgrade, and not in migrations/env.py: Alembic's ``context`` is one
+            # global per process, so migrations in one process must not enter it together either
+            # (taken in env.py, tests/db/test_concurrent_migrations.py fails).
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
         config = alembic_config()
         config.attributes["connection"] = connection
